@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+
+export function register(program: Command): void {
+  program
+    .command('methods')
+    .description('List the registered methods with the paper and official script each follows')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { METHODS } = await import('../methods/index.js');
+      const { knownRecipes } = await import('../train/config.js');
+      const recipes = knownRecipes();
+      const rows = Object.values(METHODS).map((m) => ({
+        id: m.id,
+        title: m.title,
+        paper: m.paper,
+        source: m.source,
+        datasets: recipes.filter((r) => r.methods.includes(m.id)).map((r) => r.dataset),
+        evaluation: m.evaluation,
+      }));
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        return;
+      }
+      const { default: Table } = await import('cli-table3');
+      const table = new Table({ head: ['id', 'method', 'official code', 'datasets'] });
+      for (const r of rows) table.push([r.id, r.title, r.source, r.datasets.join(', ')]);
+      process.stdout.write(table.toString() + '\n');
+    });
+}

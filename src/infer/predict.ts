@@ -1,0 +1,52 @@
+/**
+ * @file Turns trained networks into a label map for one test volume the way the method's paper tests:
+ * eval mode (no dropout, BN running statistics), sliding window with the recipe's strides, softmax
+ * averaged over the evaluated networks, the method's decision rule, and optional LCC.
+ */
+import { tf } from '../nn/tf.js';
+import type { VNet } from '../nn/vnet.js';
+import type { EvaluationPolicy } from '../methods/method.js';
+import { decide, slidingWindow } from './sliding-window.js';
+import { largestConnectedComponent } from './postprocess.js';
+
+export interface PredictOptions {
+  patch: [number, number, number];
+  strides: [number, number];
+  classes: number;
+  windowsPerCall?: number;
+  onWindow?: (done: number, total: number) => void;
+}
+
+export async function predictVolume(
+  nets: VNet[],
+  policy: Pick<EvaluationPolicy, 'decision' | 'largestComponent'>,
+  image: Float32Array,
+  shape: number[],
+  options: PredictOptions,
+): Promise<{ label: Uint8Array; windows: number }> {
+  const [px, py, pz] = options.patch;
+  const predictor = async (windows: Float32Array, count: number): Promise<Float32Array> => {
+    const probs = tf.tidy(() => {
+      const x = tf.tensor5d(windows, [count, px, py, pz, 1]);
+      let sum: tf.Tensor | undefined;
+      for (const net of nets) {
+        const p = tf.softmax(net.forward(x, { training: false }).logits);
+        sum = sum ? tf.add(sum, p) : p;
+      }
+      return nets.length > 1 ? tf.div(sum!, nets.length) : sum!;
+    });
+    const data = (await probs.data()) as Float32Array;
+    probs.dispose();
+    return data;
+  };
+  const { probabilities, windows } = await slidingWindow(
+    image,
+    shape,
+    { patch: options.patch, strides: options.strides, classes: options.classes, windowsPerCall: options.windowsPerCall },
+    predictor,
+    options.onWindow,
+  );
+  let label = decide(probabilities, options.classes, policy.decision);
+  if (policy.largestComponent) label = largestConnectedComponent(label, shape);
+  return { label, windows };
+}

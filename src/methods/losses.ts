@@ -1,0 +1,39 @@
+/**
+ * @file Loss building blocks shared by the methods (METHODS §3), on channels-last tensors:
+ * logits/probabilities [N, ...spatial, C], labels [N, ...spatial] int32.
+ */
+import { tf, type Tensor } from '../nn/tf.js';
+
+/** Mean over all voxels of all given samples of −log softmax(logits)_y (F.cross_entropy). */
+export function crossEntropy(logits: Tensor, labels: Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const classes = logits.shape[logits.shape.length - 1];
+    const logp = tf.logSoftmax(logits);
+    const onehot = tf.oneHot(tf.cast(labels, 'int32'), classes);
+    return tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), -1))) as tf.Scalar;
+  });
+}
+
+/**
+ * UA-MT `dice_loss` on a foreground probability map pooled over every voxel of every sample:
+ * 1 − (2Σsg + 1e-5) / (Σs² + Σg² + 1e-5).
+ */
+export function diceLossForeground(foreground: Tensor, target: Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const g = tf.cast(target, 'float32');
+    const smooth = 1e-5;
+    const intersect = tf.sum(tf.mul(foreground, g));
+    const denom = tf.add(tf.add(tf.sum(tf.mul(foreground, foreground)), tf.sum(tf.mul(g, g))), smooth);
+    return tf.sub(1, tf.div(tf.add(tf.mul(intersect, 2), smooth), denom)) as tf.Scalar;
+  });
+}
+
+/** Channel `c` of a channels-last tensor, keeping the spatial shape. */
+export function channel(x: Tensor, c: number): Tensor {
+  const rank = x.shape.length;
+  const begin = new Array(rank).fill(0);
+  begin[rank - 1] = c;
+  const size = [...x.shape];
+  size[rank - 1] = 1;
+  return tf.squeeze(tf.slice(x, begin, size), [rank - 1]);
+}

@@ -1,0 +1,70 @@
+/**
+ * @file What a method is: the networks it needs and its loss for one step. The trainer owns the loop,
+ * sampling, schedules, EMA teachers, checkpoints and logging; a method never touches those.
+ */
+import type { tf, Tensor } from '../nn/tf.js';
+import type { VNet, VNetOptions } from '../nn/vnet.js';
+import type { Rng } from '../util/rng.js';
+import type { ResolvedConfig } from '../train/config.js';
+
+export interface NetworkSpec {
+  /** Name the method uses for it (`student`, `teacher`, …). */
+  role: string;
+  arch: 'vnet';
+  options: VNetOptions;
+  /** Trained by SGD; otherwise it is an EMA copy of `emaOf`. */
+  trainable: boolean;
+  emaOf?: string;
+}
+
+/** One training batch, channels-last: images [N, D, H, W, 1], labels [N, D, H, W] int32. */
+export interface TrainBatch {
+  /** Labeled samples first, then unlabeled (the two-stream sampler's order). */
+  images: Tensor;
+  /** Labels of the labeled samples only. */
+  labels: Tensor;
+  labeledCount: number;
+  unlabeledCount: number;
+}
+
+export interface StepContext {
+  nets: Record<string, VNet>;
+  batch: TrainBatch;
+  /** 0-based index of the update being made. */
+  iteration: number;
+  config: ResolvedConfig;
+  /** Stream for this step's random draws (dropout masks, noise). */
+  rng: Rng;
+}
+
+export interface StepLoss {
+  /** The scalar that is differentiated. */
+  loss: tf.Scalar;
+  /** Every term and weight worth logging, by name. */
+  terms: Record<string, tf.Scalar | number>;
+}
+
+export interface EvaluationPolicy {
+  /** Network role(s) whose softmax is evaluated (averaged when several). */
+  networks: string[];
+  /** Label rule for the averaged probabilities (METHODS §1.8 step 4). */
+  decision: 'argmax' | 'foreground-threshold';
+  /** Largest-connected-component post-processing at test time. */
+  largestComponent: boolean;
+  /** Which checkpoint the paper reports. */
+  checkpoint: 'last';
+  source: string;
+}
+
+export interface Method {
+  id: string;
+  title: string;
+  paper: string;
+  /** The official script the implementation follows. */
+  source: string;
+  /** Whether unlabeled samples are drawn (two-stream sampler) or only labeled ones (plain loader). */
+  usesUnlabeled: boolean;
+  networks(config: ResolvedConfig): NetworkSpec[];
+  loss(ctx: StepContext): StepLoss;
+  evaluation: EvaluationPolicy;
+}

@@ -1,0 +1,32 @@
+/**
+ * Supervised V-Net baseline (UAMT:code/train_LA.py): only labeled cases, batch 4, loss
+ * 0.5·(CE + Dice-FG) (L108-111), V-Net with dropout while training, argmax at test, no LCC.
+ */
+import { tf } from '../nn/tf.js';
+import { channel, crossEntropy, diceLossForeground } from './losses.js';
+import type { Method } from './method.js';
+
+export const supervised: Method = {
+  id: 'supervised',
+  title: 'Supervised V-Net (labeled data only)',
+  paper: 'Yu et al., UA-MT (MICCAI 2019), supervised baseline',
+  source: 'UAMT:code/train_LA.py',
+  usesUnlabeled: false,
+  networks: (config) => [
+    { role: 'student', arch: 'vnet', trainable: true, options: { filters: config.filters, classes: 2, dropout: config.dropout } },
+  ],
+  loss: ({ nets, batch, rng }) => {
+    const { logits } = nets.student.forward(batch.images, { training: true, rng });
+    const ce = crossEntropy(logits, batch.labels);
+    const dice = diceLossForeground(channel(tf.softmax(logits), 1), batch.labels);
+    const loss = tf.mul(tf.add(ce, dice), 0.5) as tf.Scalar;
+    return { loss, terms: { loss_ce: ce, loss_dice: dice } };
+  },
+  evaluation: {
+    networks: ['student'],
+    decision: 'argmax',
+    largestComponent: false,
+    checkpoint: 'last',
+    source: 'UAMT:code/test_LA.py (iter_6000.pth, argmax, no LCC)',
+  },
+};

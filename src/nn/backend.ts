@@ -1,0 +1,151 @@
+/**
+ * @file Picks the compute backend. Order: tensorflow-gpu (tfjs-node-gpu, CUDA 11.2 + cuDNN 8.1) →
+ * tensorflow (tfjs-node) → wasm → cpu. tfjs-node(-gpu) cannot be a dependency (its install downloads
+ * libtensorflow), so it is loaded at run time when the user has installed it. `--backend NAME` forces one.
+ */
+import { tf } from './tf.js';
+import { unknownChoice, SslBenchError } from '../errors.js';
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export interface BackendProbe {
+  name: BackendName;
+  ok: boolean;
+  /** Why it could not be used (missing package, failed initialisation, no GPU). */
+  reason?: string;
+}
+
+export interface SelectedBackend {
+  name: BackendName;
+  /** The tfjs backend name actually set (`tensorflow`, `wasm`, `cpu`). */
+  tfBackend: string;
+  probes: BackendProbe[];
+  /** Fast kernels the project registered on top of the stock backend. */
+  fastKernels: string[];
+}
+
+export const GPU_INSTALL_HINT =
+  'npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs Linux x64, an NVIDIA driver >= 450, CUDA 11.2 and cuDNN 8.1 on the library path; CUDA 12 systems fail with "libcudart.so.11.0" — install the CUDA 11.2 runtime beside it)';
+export const NODE_INSTALL_HINT = 'npm install @tensorflow/tfjs-node@4.22.0 (downloads libtensorflow 2.9.1 at install time)';
+
+const NODE_PACKAGES: Partial<Record<BackendName, string>> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+};
+
+let loadedNodePackage: string | undefined;
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(String(e?.message))) return 'not installed';
+  return String(e?.message ?? err).split('\n')[0];
+}
+
+async function tryNodePackage(name: BackendName): Promise<BackendProbe> {
+  const pkg = NODE_PACKAGES[name]!;
+  if (loadedNodePackage && loadedNodePackage !== pkg) {
+    return { name, ok: false, reason: `${loadedNodePackage} is already loaded in this process` };
+  }
+  try {
+    // A variable specifier keeps TypeScript from resolving an optional package at compile time.
+    const specifier: string = pkg;
+    await import(specifier);
+    loadedNodePackage = pkg;
+    if (!tf.findBackend('tensorflow')) return { name, ok: false, reason: `${pkg} loaded but registered no 'tensorflow' backend` };
+    if (name === 'tensorflow-gpu') {
+      const gpus = await detectTensorflowGpu();
+      if (!gpus) return { name, ok: false, reason: `${pkg} loaded but TensorFlow sees no GPU (CUDA 11.2 / cuDNN 8.1 libraries not found)` };
+    }
+    return { name, ok: true };
+  } catch (err) {
+    const reason = describe(err);
+    return { name, ok: false, reason: reason === 'not installed' ? `${pkg} not installed` : `${pkg}: ${reason}` };
+  }
+}
+
+async function detectTensorflowGpu(): Promise<boolean> {
+  try {
+    const specifier: string = '@tensorflow/tfjs-node-gpu';
+    const mod = (await import(specifier)) as { backend?: () => { isUsingGpuDevice?: boolean } };
+    return Boolean(mod.backend?.().isUsingGpuDevice);
+  } catch {
+    return false;
+  }
+}
+
+async function tryWasm(): Promise<BackendProbe> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (!tf.findBackendFactory('wasm')) return { name: 'wasm', ok: false, reason: '@tensorflow/tfjs-backend-wasm registered no backend' };
+    return { name: 'wasm', ok: true };
+  } catch (err) {
+    return { name: 'wasm', ok: false, reason: `@tensorflow/tfjs-backend-wasm: ${describe(err)}` };
+  }
+}
+
+/** Checks one backend without making it current. */
+export async function probeBackend(name: BackendName): Promise<BackendProbe> {
+  if (name === 'cpu') return { name, ok: true };
+  if (name === 'wasm') return tryWasm();
+  return tryNodePackage(name);
+}
+
+/**
+ * PROD mode silences tfjs's warnings (the cpu backend greets Node users with an advert for tfjs-node)
+ * and skips its debug-only checks; our own checks and errors are unaffected.
+ */
+function silenceNodeAdvert(): void {
+  tf.env().set('PROD', true);
+}
+
+async function activate(name: BackendName): Promise<string> {
+  const tfName = name === 'tensorflow-gpu' || name === 'tensorflow' ? 'tensorflow' : name;
+  silenceNodeAdvert();
+  const ok = await tf.setBackend(tfName);
+  if (!ok) throw new SslBenchError('SSLB_BACKEND', `backend ${name} failed to initialise`);
+  await tf.ready();
+  return tfName;
+}
+
+async function registerKernels(tfBackend: string): Promise<string[]> {
+  try {
+    const kernels = await import('./kernels/index.js');
+    return kernels.registerFastKernels(tfBackend).registered;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return [];
+    throw err;
+  }
+}
+
+/**
+ * Makes a backend current. With `requested`, that one or an error saying why not; otherwise the first
+ * that works in BACKEND_NAMES order.
+ */
+export async function selectBackend(requested?: string): Promise<SelectedBackend> {
+  if (requested !== undefined && requested !== 'auto') {
+    if (!(BACKEND_NAMES as readonly string[]).includes(requested)) throw unknownChoice('backend', requested, [...BACKEND_NAMES, 'auto']);
+    const name = requested as BackendName;
+    const probe = await probeBackend(name);
+    if (!probe.ok) {
+      const hint = name === 'tensorflow-gpu' ? `; ${GPU_INSTALL_HINT}` : name === 'tensorflow' ? `; ${NODE_INSTALL_HINT}` : '';
+      throw new SslBenchError('SSLB_BACKEND', `--backend ${name} is not available: ${probe.reason}${hint}`);
+    }
+    const tfBackend = await activate(name);
+    return { name, tfBackend, probes: [probe], fastKernels: await registerKernels(tfBackend) };
+  }
+  const probes: BackendProbe[] = [];
+  for (const name of BACKEND_NAMES) {
+    const probe = await probeBackend(name);
+    probes.push(probe);
+    if (!probe.ok) continue;
+    try {
+      const tfBackend = await activate(name);
+      return { name, tfBackend, probes, fastKernels: await registerKernels(tfBackend) };
+    } catch (err) {
+      probe.ok = false;
+      probe.reason = describe(err);
+    }
+  }
+  throw new SslBenchError('SSLB_BACKEND', 'no compute backend could be initialised');
+}
