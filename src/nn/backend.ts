@@ -91,17 +91,8 @@ export async function probeBackend(name: BackendName): Promise<BackendProbe> {
   return tryNodePackage(name);
 }
 
-/**
- * PROD mode silences tfjs's warnings (the cpu backend greets Node users with an advert for tfjs-node)
- * and skips its debug-only checks; our own checks and errors are unaffected.
- */
-function silenceNodeAdvert(): void {
-  tf.env().set('PROD', true);
-}
-
 async function activate(name: BackendName): Promise<string> {
   const tfName = name === 'tensorflow-gpu' || name === 'tensorflow' ? 'tensorflow' : name;
-  silenceNodeAdvert();
   const ok = await tf.setBackend(tfName);
   if (!ok) throw new SslBenchError('SSLB_BACKEND', `backend ${name} failed to initialise`);
   await tf.ready();

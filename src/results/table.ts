@@ -24,7 +24,9 @@ export function rowFromRecord(r: ResultRecord): TableRow {
 }
 
 export function renderTerminalTable(title: string, rows: readonly TableRow[], unit: string): string {
-  const table = new Table({ head: ['method', 'Dice (%)', 'Jaccard (%)', `95HD (${unit})`, `ASD (${unit})`, 'notes'] });
+  // Colour codes only for a terminal; piped output stays plain text.
+  const style = process.stdout.isTTY ? {} : { head: [], border: [] };
+  const table = new Table({ head: ['method', 'Dice (%)', 'Jaccard (%)', `95HD (${unit})`, `ASD (${unit})`, 'notes'], style });
   for (const r of rows) {
     table.push([r.method, (100 * r.dice).toFixed(2), (100 * r.jaccard).toFixed(2), r.hd95.toFixed(2), r.asd.toFixed(2), r.notes.join('; ')]);
   }
