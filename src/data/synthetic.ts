@@ -31,14 +31,37 @@ function waveSum(waves: Wave[], x: number, y: number, z: number): number {
   return s;
 }
 
+/**
+ * Σ amp·sin(k·p + φ) over a whole volume. The phase is separable per axis, so angle-addition turns
+ * one sin per voxel and wave into two multiply-adds on precomputed per-axis tables.
+ */
+function waveField(waves: Wave[], shape: readonly number[]): Float32Array {
+  const [sx, sy, sz] = shape;
+  const out = new Float32Array(sx * sy * sz);
+  for (const w of waves) {
+    const sinZ = Float64Array.from({ length: sz }, (_, z) => Math.sin(w.k[2] * z));
+    const cosZ = Float64Array.from({ length: sz }, (_, z) => Math.cos(w.k[2] * z));
+    let i = 0;
+    for (let x = 0; x < sx; x++) {
+      for (let y = 0; y < sy; y++) {
+        const a = w.k[0] * x + w.k[1] * y + w.phase;
+        const sa = w.amp * Math.sin(a);
+        const ca = w.amp * Math.cos(a);
+        for (let z = 0; z < sz; z++, i++) out[i] += sa * cosZ[z] + ca * sinZ[z];
+      }
+    }
+  }
+  return out;
+}
+
 /** Distance from p to the segment a–b. */
 function segmentDistance(p: number[], a: number[], b: number[]): number {
-  const ab = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
-  const ap = [p[0] - a[0], p[1] - a[1], p[2] - a[2]];
-  const len2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
-  const t = Math.max(0, Math.min(1, (ap[0] * ab[0] + ap[1] * ab[1] + ap[2] * ab[2]) / len2));
-  const d = [ap[0] - t * ab[0], ap[1] - t * ab[1], ap[2] - t * ab[2]];
-  return Math.hypot(d[0], d[1], d[2]);
+  const ab0 = b[0] - a[0], ab1 = b[1] - a[1], ab2 = b[2] - a[2];
+  const ap0 = p[0] - a[0], ap1 = p[1] - a[1], ap2 = p[2] - a[2];
+  const len2 = ab0 * ab0 + ab1 * ab1 + ab2 * ab2;
+  const t = Math.max(0, Math.min(1, (ap0 * ab0 + ap1 * ab1 + ap2 * ab2) / len2));
+  const d0 = ap0 - t * ab0, d1 = ap1 - t * ab1, d2 = ap2 - t * ab2;
+  return Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
 }
 
 /** Generates one case; pure function of (seed, index, shape). */
@@ -73,10 +96,12 @@ export function generateLaLikeCase(seed: number, index: number, shape: readonly 
   const organCenter = [sx * rng.uniform(0.7, 0.9), sy * rng.uniform(0.7, 0.9), sz * rng.uniform(0.3, 0.7)];
   const organRadii = [sx * rng.uniform(0.1, 0.16), sy * rng.uniform(0.1, 0.16), sz * rng.uniform(0.15, 0.25)];
 
-  const texture = randomWaves(rng, 8, 0.9, 0.18);
-  const bias = randomWaves(rng, 3, 0.08, 0.25);
+  const texture = waveField(randomWaves(rng, 8, 0.9, 0.18), shape);
+  const innerTexture = waveField(randomWaves(rng, 8, 0.9, 0.09), shape);
+  const bias = waveField(randomWaves(rng, 3, 0.08, 0.25), shape);
   const fgIntensity = rng.uniform(0.9, 1.2);
   const bgIntensity = rng.uniform(0.2, 0.35);
+  const maxModulation = 1 + shapeWaves.reduce((m, w) => m + w.amp, 0);
 
   const n = sx * sy * sz;
   const image = new Float32Array(n);
@@ -88,24 +113,31 @@ export function generateLaLikeCase(seed: number, index: number, shape: readonly 
     for (let y = 0; y < sy; y++) {
       for (let z = 0; z < sz; z++, i++) {
         p[0] = x; p[1] = y; p[2] = z;
-        const d = [(x - center[0]) / radii[0], (y - center[1]) / radii[1], (z - center[2]) / radii[2]];
-        const r = Math.hypot(d[0], d[1], d[2]);
-        const inv = r > 1e-9 ? 1 / r : 0;
-        const modulation = 1 + waveSum(shapeWaves, d[0] * inv, d[1] * inv, d[2] * inv);
-        let inside = r < modulation;
-        if (!inside) inside = Math.hypot(x - lobeCenter[0], y - lobeCenter[1], (z - lobeCenter[2]) * 1.2) < lobeRadius;
+        const d0 = (x - center[0]) / radii[0];
+        const d1 = (y - center[1]) / radii[1];
+        const d2 = (z - center[2]) / radii[2];
+        const r = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+        let inside = false;
+        if (r < maxModulation) {
+          const inv = r > 1e-9 ? 1 / r : 0;
+          inside = r < 1 + waveSum(shapeWaves, d0 * inv, d1 * inv, d2 * inv);
+        }
+        if (!inside) {
+          const l0 = x - lobeCenter[0], l1 = y - lobeCenter[1], l2 = (z - lobeCenter[2]) * 1.2;
+          inside = l0 * l0 + l1 * l1 + l2 * l2 < lobeRadius * lobeRadius;
+        }
         if (!inside) for (const v of veins) if (segmentDistance(p, v.start, v.end) < v.radius) { inside = true; break; }
-        let intensity = bgIntensity + waveSum(texture, x, y, z);
+        let intensity = bgIntensity + texture[i];
         if (inside) {
           label[i] = 1;
-          intensity = fgIntensity + 0.5 * waveSum(texture, y, z, x);
+          intensity = fgIntensity + innerTexture[i];
         } else if (segmentDistance(p, aortaA, aortaB) < aortaRadius) {
           intensity = fgIntensity * 0.95;
-        } else if (Math.hypot((x - organCenter[0]) / organRadii[0], (y - organCenter[1]) / organRadii[1], (z - organCenter[2]) / organRadii[2]) < 1) {
-          intensity = fgIntensity * 1.4;
+        } else {
+          const o0 = (x - organCenter[0]) / organRadii[0], o1 = (y - organCenter[1]) / organRadii[1], o2 = (z - organCenter[2]) / organRadii[2];
+          if (o0 * o0 + o1 * o1 + o2 * o2 < 1) intensity = fgIntensity * 1.4;
         }
-        const field = Math.exp(waveSum(bias, x, y, z));
-        image[i] = intensity * field + 0.25 * noise.normal();
+        image[i] = intensity * Math.exp(bias[i]) + 0.25 * noise.normal();
       }
     }
   }
@@ -137,10 +169,18 @@ export class SyntheticSource implements CaseSource {
     this.ids = [...new Set(Object.values(entry.splits).flat())];
   }
 
+  /** Generated cases are kept: every method of a `--method all` run reads the same ones (≈1 MB each). */
+  private readonly generated = new Map<string, Volume>();
+
   async load(id: string): Promise<Volume> {
     const index = this.ids.indexOf(id);
     if (index < 0) throw new SslBenchError('SSLB_CASE', `dataset ${this.datasetId}: no case '${id}'`);
-    return generateLaLikeCase(this.seed, index, this.shape, id);
+    let vol = this.generated.get(id);
+    if (!vol) {
+      vol = generateLaLikeCase(this.seed, index, this.shape, id);
+      this.generated.set(id, vol);
+    }
+    return vol;
   }
 
   async missing(): Promise<string[]> {
