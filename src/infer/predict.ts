@@ -19,7 +19,7 @@ export interface PredictOptions {
 
 export async function predictVolume(
   nets: VNet[],
-  policy: Pick<EvaluationPolicy, 'decision' | 'largestComponent'>,
+  policy: Pick<EvaluationPolicy, 'decision' | 'largestComponent' | 'probabilities'>,
   image: Float32Array,
   shape: number[],
   options: PredictOptions,
@@ -28,6 +28,7 @@ export async function predictVolume(
   const predictor = async (windows: Float32Array, count: number): Promise<Float32Array> => {
     const probs = tf.tidy(() => {
       const x = tf.tensor5d(windows, [count, px, py, pz, 1]);
+      if (policy.probabilities) return policy.probabilities(nets, x);
       let sum: tf.Tensor | undefined;
       for (const net of nets) {
         const p = tf.softmax(net.forward(x, { training: false }).logits);

@@ -5,9 +5,17 @@
 import { unknownChoice } from '../errors.js';
 import type { Method } from './method.js';
 import { supervised } from './supervised.js';
+import { mt } from './mt.js';
+import { uaMt } from './ua-mt.js';
+import { dtc } from './dtc.js';
+import { upc } from './upc.js';
 
 export const METHODS = {
   supervised,
+  mt,
+  'ua-mt': uaMt,
+  dtc,
+  upc,
 } satisfies Record<string, Method>;
 
 export type MethodId = keyof typeof METHODS;

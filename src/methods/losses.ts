@@ -37,3 +37,28 @@ export function channel(x: Tensor, c: number): Tensor {
   size[rank - 1] = 1;
   return tf.squeeze(tf.slice(x, begin, size), [rank - 1]);
 }
+
+/** Samples [start, start+count) of the batch axis. */
+export function samples(x: Tensor, start: number, count: number): Tensor {
+  const begin = x.shape.map((_, i) => (i === 0 ? start : 0));
+  const size = x.shape.map((d, i) => (i === 0 ? count : d));
+  return tf.slice(x, begin, size);
+}
+
+/** UA-MT `softmax_mse_loss`: elementwise (softmax(a) − softmax(b))², not reduced. */
+export function softmaxMse(studentLogits: Tensor, teacherLogits: Tensor): Tensor {
+  return tf.tidy(() => tf.square(tf.sub(tf.softmax(studentLogits), tf.softmax(teacherLogits))));
+}
+
+/** clamp(N(0, std²), −clip, clip) of the given shape, seeded from the step's stream (METHODS §5.3 noise). */
+export function clampedNoise(shape: number[], std: number, clip: number, seed: number): Tensor {
+  return tf.tidy(() => tf.clipByValue(tf.randomNormal(shape, 0, std, 'float32', seed), -clip, clip));
+}
+
+/** 0.5·(CE + Dice-FG) on the labeled logits (UA-MT family supervised loss). Returns the three terms. */
+export function halfCeDice(labeledLogits: Tensor, labels: Tensor): { loss: tf.Scalar; ce: tf.Scalar; dice: tf.Scalar } {
+  const ce = crossEntropy(labeledLogits, labels);
+  const dice = tf.tidy(() => diceLossForeground(channel(tf.softmax(labeledLogits), 1), labels));
+  const loss = tf.tidy(() => tf.mul(tf.add(ce, dice), 0.5) as tf.Scalar);
+  return { loss, ce, dice };
+}

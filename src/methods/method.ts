@@ -54,6 +54,11 @@ export interface EvaluationPolicy {
   /** Which checkpoint the paper reports. */
   checkpoint: 'last';
   source: string;
+  /**
+   * Class probabilities [N, ...spatial, C] of the evaluated networks in eval mode; default: the mean of
+   * their softmax outputs. DTC overrides it (sigmoid of its segmentation head).
+   */
+  probabilities?: (nets: VNet[], x: Tensor) => Tensor;
 }
 
 export interface Method {

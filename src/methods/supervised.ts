@@ -2,8 +2,7 @@
  * Supervised V-Net baseline (UAMT:code/train_LA.py): only labeled cases, batch 4, loss
  * 0.5·(CE + Dice-FG) (L108-111), V-Net with dropout while training, argmax at test, no LCC.
  */
-import { tf } from '../nn/tf.js';
-import { channel, crossEntropy, diceLossForeground } from './losses.js';
+import { halfCeDice } from './losses.js';
 import type { Method } from './method.js';
 
 export const supervised: Method = {
@@ -17,9 +16,7 @@ export const supervised: Method = {
   ],
   loss: ({ nets, batch, rng }) => {
     const { logits } = nets.student.forward(batch.images, { training: true, rng });
-    const ce = crossEntropy(logits, batch.labels);
-    const dice = diceLossForeground(channel(tf.softmax(logits), 1), batch.labels);
-    const loss = tf.mul(tf.add(ce, dice), 0.5) as tf.Scalar;
+    const { loss, ce, dice } = halfCeDice(logits, batch.labels);
     return { loss, terms: { loss_ce: ce, loss_dice: dice } };
   },
   evaluation: {

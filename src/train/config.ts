@@ -26,6 +26,14 @@ export interface Recipe {
   evalStrides: [number, number];
   /** Write a checkpoint every N updates (and at the end). */
   checkpointEvery: number;
+  /** EMA teacher decay α and whether it warms up as min(1 − 1/(k+1), α) (METHODS §1.6); 0 = no teacher. */
+  emaDecay: number;
+  emaWarmup: boolean;
+  /** Unsupervised weight w_max and its ramp length in 150-iteration steps (METHODS §1.5). */
+  consistencyWeight: number;
+  consistencyRampup: number;
+  /** Method-specific values (thresholds, noise, loss weights), each with its own source. */
+  params: Record<string, number | string | boolean>;
 }
 
 export type RecipeKey = keyof Recipe;
@@ -41,10 +49,13 @@ export interface ResolvedConfig extends Recipe {
   profile: Profile;
   seed: number;
   /** Where each value comes from: a repo file for paper values, `profile:<name>` for scaled ones. */
-  sources: Record<RecipeKey, string>;
+  sources: Record<RecipeKey, string> & { params: Record<string, string> };
 }
 
-const LA_SUPERVISED: Sourced<Recipe> = {
+/** A recipe table entry: every value with the file it comes from; params sourced one by one. */
+type SourcedRecipe = Sourced<Omit<Recipe, 'params'>> & { params: Record<string, { value: number | string | boolean; source: string }> };
+
+const LA_SUPERVISED: SourcedRecipe = {
   iterations: { value: 6000, source: 'UAMT:code/train_LA.py (max_iterations 6000; iter_6000.pth is tested)' },
   batchSize: { value: 4, source: 'UAMT:code/train_LA.py (batch_size 4)' },
   labeledBatch: { value: 4, source: 'UAMT:code/train_LA.py L71-87 (labeled cases only)' },
@@ -58,20 +69,92 @@ const LA_SUPERVISED: Sourced<Recipe> = {
   augmentation: { value: 'rotflip-crop', source: 'UAMT:code/dataloaders/la_heart.py L69-121' },
   evalStrides: { value: [18, 4], source: 'UAMT:code/test_LA.py (stride_xy 18, stride_z 4)' },
   checkpointEvery: { value: 1000, source: 'UAMT:code/train_LA.py (saves every 1000 iterations)' },
+  emaDecay: { value: 0, source: 'UAMT:code/train_LA.py (no teacher)' },
+  emaWarmup: { value: false, source: 'UAMT:code/train_LA.py (no teacher)' },
+  consistencyWeight: { value: 0, source: 'UAMT:code/train_LA.py (no unlabeled loss)' },
+  consistencyRampup: { value: 0, source: 'UAMT:code/train_LA.py (no unlabeled loss)' },
+  params: {},
+};
+
+const UAMT_SCRIPT = 'UAMT:code/train_LA_meanteacher_certainty_unlabel.py';
+
+/** UA-MT's LA recipe: the base of MT, and of UPC/DTC where they keep its values (METHODS §5.1). */
+const LA_UAMT: SourcedRecipe = {
+  ...LA_SUPERVISED,
+  iterations: { value: 6000, source: `${UAMT_SCRIPT} (max_iterations 6000)` },
+  batchSize: { value: 4, source: `${UAMT_SCRIPT} (batch_size 4)` },
+  labeledBatch: { value: 2, source: `${UAMT_SCRIPT} (labeled_bs 2)` },
+  baseLr: { value: 0.01, source: `${UAMT_SCRIPT} (base_lr 0.01)` },
+  lrSchedule: { value: { kind: 'step', step: 2500, gamma: 0.1 }, source: `${UAMT_SCRIPT} L239-242` },
+  emaDecay: { value: 0.99, source: `${UAMT_SCRIPT} (ema_decay 0.99), L68-72` },
+  emaWarmup: { value: true, source: `${UAMT_SCRIPT} L68-72 (alpha = min(1 - 1/(k+1), 0.99))` },
+  consistencyWeight: { value: 0.1, source: `${UAMT_SCRIPT} (consistency 0.1)` },
+  consistencyRampup: { value: 40, source: `${UAMT_SCRIPT} (consistency_rampup 40.0), L64-66` },
+  params: {
+    teacherNoiseStd: { value: 0.1, source: `${UAMT_SCRIPT} L146-147 (clamp(randn*0.1, -0.2, 0.2))` },
+    teacherNoiseClip: { value: 0.2, source: `${UAMT_SCRIPT} L146-147` },
+  },
+};
+
+const LA_MT: SourcedRecipe = { ...LA_UAMT, params: { ...LA_UAMT.params } };
+
+const LA_UAMT_FULL: SourcedRecipe = {
+  ...LA_UAMT,
+  params: {
+    ...LA_UAMT.params,
+    mcSamples: { value: 8, source: `${UAMT_SCRIPT} L151-162 (T = 8)` },
+    thresholdStart: { value: 0.75, source: `${UAMT_SCRIPT} L173 ((0.75 + 0.25*ramp)*ln2)` },
+    thresholdEnd: { value: 1.0, source: `${UAMT_SCRIPT} L173` },
+  },
+};
+
+const DTC_SCRIPT = 'DTC:code/train_la_dtc.py';
+const LA_DTC: SourcedRecipe = {
+  ...LA_UAMT,
+  iterations: { value: 6000, source: `${DTC_SCRIPT} (max_iterations 6000)` },
+  labeledBatch: { value: 2, source: `${DTC_SCRIPT} (labeled_bs 2)` },
+  lrSchedule: { value: { kind: 'step', step: 2500, gamma: 0.1 }, source: `${DTC_SCRIPT} L251-254` },
+  emaDecay: { value: 0, source: `${DTC_SCRIPT} (no teacher; ema_decay unused)` },
+  emaWarmup: { value: false, source: `${DTC_SCRIPT} (no teacher)` },
+  consistencyWeight: { value: 1.0, source: `${DTC_SCRIPT} (consistency 1.0)` },
+  consistencyRampup: { value: 40, source: `${DTC_SCRIPT} (consistency_rampup 40.0), L92-94` },
+  params: {
+    beta: { value: 0.3, source: `${DTC_SCRIPT} (--beta 0.3), L186-191` },
+    transformK: { value: 1500, source: `${DTC_SCRIPT} L185 (sigmoid(-1500*phi))` },
+  },
+};
+
+const UPC_SCRIPT = 'UPC:code/train_LA_UPC.py';
+const LA_UPC: SourcedRecipe = {
+  ...LA_UAMT,
+  dropout: { value: 0.9, source: `${UPC_SCRIPT} L45, L136-150 (Dropout3d p = 0.9)` },
+  lrSchedule: { value: { kind: 'step', step: 2500, gamma: 0.1 }, source: `${UPC_SCRIPT} L265-268` },
+  emaDecay: { value: 0.9999, source: `${UPC_SCRIPT} L28-49 (ema_decay 0.9999), L77-81` },
+  emaWarmup: { value: true, source: `${UPC_SCRIPT} L77-81` },
+  consistencyWeight: { value: 1.0, source: `${UPC_SCRIPT} (consistency 1.0)` },
+  consistencyRampup: { value: 40, source: `${UPC_SCRIPT} (consistency_rampup 40), L73-75` },
+  params: {
+    studentNoiseStd: { value: 0.2, source: `${UPC_SCRIPT} L191-198 (noise ratio 0.2)` },
+    studentNoiseClip: { value: 0.4, source: `${UPC_SCRIPT} L191-198 (clamp ±2·ratio)` },
+    confidenceThreshold: { value: 0.9, source: `${UPC_SCRIPT} L98-120 (threshold 0.90)` },
+    temperature: { value: 1, source: `${UPC_SCRIPT} (T = 1)` },
+    pseudoRect: { value: false, source: `${UPC_SCRIPT} (--pseudo_rect off by default)` },
+  },
 };
 
 const SYNTHETIC_NOTE = 'ssl-bench: LA recipe scaled to the 64×64×48 synthetic volumes';
 
 /** Per dataset: the method recipes it has (METHODS §5.1; synthetic mirrors LA on smaller volumes). */
-const RECIPES: Record<string, Record<string, Sourced<Recipe>>> = {
-  LA: { supervised: LA_SUPERVISED },
-  synthetic: {
-    supervised: {
-      ...LA_SUPERVISED,
-      patch: { value: [48, 48, 32], source: SYNTHETIC_NOTE },
-      evalStrides: { value: [8, 4], source: SYNTHETIC_NOTE },
-    },
-  },
+const LA_RECIPES: Record<string, SourcedRecipe> = { supervised: LA_SUPERVISED, mt: LA_MT, 'ua-mt': LA_UAMT_FULL, dtc: LA_DTC, upc: LA_UPC };
+
+/** Synthetic volumes are 64×64×48, so the LA patch and strides shrink in proportion; all else is LA's. */
+function onSynthetic(recipe: SourcedRecipe): SourcedRecipe {
+  return { ...recipe, patch: { value: [48, 48, 32], source: SYNTHETIC_NOTE }, evalStrides: { value: [8, 4], source: SYNTHETIC_NOTE } };
+}
+
+const RECIPES: Record<string, Record<string, SourcedRecipe>> = {
+  LA: LA_RECIPES,
+  synthetic: Object.fromEntries(Object.entries(LA_RECIPES).map(([m, r]) => [m, onSynthetic(r)])),
 };
 
 /** What each profile changes; values not listed keep the paper's. */
@@ -108,11 +191,18 @@ export function resolveConfig(args: { method: string; dataset: string; protocol:
   if (!table) throw new UsageError(`no training recipe for dataset ${args.dataset} yet; recipes exist for: ${Object.keys(RECIPES).join(', ')}`);
   const sourced = table[args.method];
   if (!sourced) throw new UsageError(`no ${args.dataset} recipe for method ${args.method}; ${args.dataset} has: ${Object.keys(table).join(', ')}`);
-  const paper = Object.fromEntries(Object.entries(sourced).map(([k, v]) => [k, v.value])) as unknown as Recipe;
-  const sources = Object.fromEntries(Object.entries(sourced).map(([k, v]) => [k, v.source])) as Record<RecipeKey, string>;
+  const { params, ...common } = sourced;
+  const paper = {
+    ...Object.fromEntries(Object.entries(common).map(([k, v]) => [k, v.value])),
+    params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.value])),
+  } as unknown as Recipe;
+  const sources = {
+    ...Object.fromEntries(Object.entries(common).map(([k, v]) => [k, v.source])),
+    params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.source])),
+  } as ResolvedConfig['sources'];
   const overrides = PROFILE_OVERRIDES[profile](paper);
   for (const key of Object.keys(overrides) as RecipeKey[]) {
-    if (JSON.stringify(overrides[key]) !== JSON.stringify(paper[key])) sources[key] = `profile:${profile}`;
+    if (key !== 'params' && JSON.stringify(overrides[key]) !== JSON.stringify(paper[key])) (sources as Record<string, unknown>)[key] = `profile:${profile}`;
   }
   return { ...paper, ...overrides, method: args.method, dataset: args.dataset, protocol: args.protocol, profile, seed: args.seed, sources };
 }

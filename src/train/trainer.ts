@@ -188,7 +188,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const role of trainable) optimisers[role].step(grads, lr);
     tf.dispose([value, grads, batch.images, batch.labels]);
     for (const spec of emaSpecs) {
-      const alpha = emaDecay(k, (config as unknown as { emaDecay?: number }).emaDecay ?? 0.99);
+      const alpha = emaDecay(k, config.emaDecay, config.emaWarmup);
       const teacher = nets[spec.role].store.params;
       const student = nets[spec.emaOf!].store.params;
       tf.tidy(() => {
