@@ -17,6 +17,7 @@ import type { Method, TrainBatch } from '../methods/method.js';
 import type { ResolvedConfig } from './config.js';
 import { emaDecay, learningRate } from './schedules.js';
 import { Sgd } from './sgd.js';
+import { emaUpdate } from './ema.js';
 import { loadCheckpoint, restoreVariables, saveCheckpoint } from './checkpoint.js';
 import { SslBenchError } from '../errors.js';
 
@@ -188,12 +189,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const role of trainable) optimisers[role].step(grads, lr);
     tf.dispose([value, grads, batch.images, batch.labels]);
     for (const spec of emaSpecs) {
-      const alpha = emaDecay(k, config.emaDecay, config.emaWarmup);
-      const teacher = nets[spec.role].store.params;
-      const student = nets[spec.emaOf!].store.params;
-      tf.tidy(() => {
-        for (const [key, t] of teacher) t.assign(tf.add(tf.mul(t, alpha), tf.mul(student.get(key)!, 1 - alpha)));
-      });
+      emaUpdate(nets[spec.role].store.params, nets[spec.emaOf!].store.params, emaDecay(k, config.emaDecay, config.emaWarmup));
     }
     await fs.appendFile(logFile, JSON.stringify({ iteration: k + 1, lr, loss: lastLoss, ...terms }) + '\n');
     terms = {};
