@@ -76,7 +76,9 @@ Examples:
         return;
       }
       const { default: Table } = await import('cli-table3');
-      const table = new Table({ head: ['id', 'kind', 'dims', 'source', 'protocols', 'title'] });
+      // Plain text when piped: no ANSI colours in files or other programs' input.
+      const plain = !process.stdout.isTTY;
+      const table = new Table({ head: ['id', 'kind', 'dims', 'source', 'protocols', 'title'], ...(plain ? { style: { head: [], border: [] } } : {}) });
       for (const r of rows) table.push([r.id, r.kind, r.dimensionality, r.access, r.protocols.join(', '), r.title]);
       process.stdout.write(table.toString() + '\n');
     });
@@ -161,7 +163,8 @@ Examples:
       const bad = summary.missing + summary.corrupt + summary.failed;
       if (bad > 0) {
         const parts = [summary.missing && `${summary.missing} missing on the server`, summary.corrupt && `${summary.corrupt} failed the checksum`, summary.failed && `${summary.failed} failed`].filter(Boolean);
-        throw new SslBenchError('SSLB_DOWNLOAD', `download of ${entry.id} incomplete: ${parts.join(', ')} (of ${outcomes.length} files); run it again to resume`);
+        const again = summary.failed + summary.corrupt > 0 ? '; run it again to retry (partial files are resumed)' : '';
+        throw new SslBenchError('SSLB_DOWNLOAD', `download of ${entry.id} incomplete: ${parts.join(', ')} (of ${outcomes.length} files)${again}`);
       }
     });
 

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { getDataset, resolveSplit } from '../data/catalog.js';
+import { getDataset, resolveSplit, type DatasetEntry } from '../data/catalog.js';
 import { openCaseSource } from '../data/open.js';
 import type { CaseSource, Split } from '../data/types.js';
 import { resolveMethods } from '../methods/index.js';
@@ -69,7 +69,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   const { selectBackend } = await import('../nn/backend.js');
   const backend = await selectBackend(flags.backend);
   const source = await openCaseSource(entry, { dataDir: resolveDataDir(flags.dataDir) });
-  const { usable, missing } = await checkCases(source, split, entry.id, Boolean(flags.allowPartial));
+  const { usable, missing } = await checkCases(source, split, entry, Boolean(flags.allowPartial));
   const resultsDir = resolveResultsDir(flags.resultsDir);
   const records: ResultRecord[] = [];
   for (const job of jobs) {
@@ -85,16 +85,14 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   for (const r of records) process.stdout.write(`record: ${r.method.id} → ${(r as ResultRecord & { file?: string }).file ?? r.id}\n`);
 }
 
-async function checkCases(source: CaseSource, split: Split, datasetId: string, allowPartial: boolean): Promise<{ usable: Split; missing: string[] }> {
+async function checkCases(source: CaseSource, split: Split, entry: DatasetEntry, allowPartial: boolean): Promise<{ usable: Split; missing: string[] }> {
+  const datasetId = entry.id;
   const wanted = [...split.labeled, ...split.unlabeled, ...split.test];
   const missing = await source.missing(wanted);
   if (missing.length === 0) return { usable: split, missing };
   if (!allowPartial) {
-    const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', …' : '');
-    throw new SslBenchError(
-      'SSLB_DATASET_INCOMPLETE',
-      `dataset ${datasetId} is missing ${missing.length} of ${wanted.length} cases (${shown}); fetch them with \`ssl-bench datasets download ${datasetId}\` or pass --allow-partial`,
-    );
+    const { describeMissing } = await import('../data/file-source.js');
+    throw new SslBenchError('SSLB_DATASET_INCOMPLETE', `${describeMissing(entry, missing)}, or pass --allow-partial`);
   }
   const gone = new Set(missing);
   const usable: Split = {

@@ -448,9 +448,19 @@ export function resolveSplit(entry: DatasetEntry, protocol: string | undefined):
   return split;
 }
 
-/** Every case id a dataset's splits name, in first-seen order. */
+/**
+ * Every case id some protocol can ask for (its pool, test and val lists), in first-seen order. Lists no
+ * protocol uses (ACDC's 140 training volumes: training reads slices) are left out.
+ */
 export function allCaseIds(entry: DatasetEntry): string[] {
-  return [...new Set(Object.values(entry.splits).flat())];
+  const names = new Set<string>();
+  for (const p of Object.values(entry.protocols)) {
+    names.add(p.split);
+    names.add(p.test ?? 'test');
+    const val = p.val ?? (entry.splits.val ? 'val' : undefined);
+    if (val) names.add(val);
+  }
+  return [...new Set([...names].flatMap((n) => entry.splits[n] ?? []))];
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
