@@ -11,6 +11,7 @@ import * as methodsCommand from './methods.js';
 import * as datasetsCommand from './datasets.js';
 import * as doctorCommand from './doctor.js';
 import * as metricsCommand from './metrics.js';
+import * as configCommand from './config.js';
 
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   runCommand,
@@ -18,6 +19,7 @@ const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   datasetsCommand,
   doctorCommand,
   metricsCommand,
+  configCommand,
 ];
 
 export function buildProgram(): Command {

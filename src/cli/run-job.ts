@@ -10,7 +10,7 @@ import { openCaseSource } from '../data/open.js';
 import type { CaseSource, Split } from '../data/types.js';
 import { resolveMethods } from '../methods/index.js';
 import type { Method } from '../methods/method.js';
-import { resolveConfig, type ResolvedConfig } from '../train/config.js';
+import { defaultProfileFor, resolveConfig, type ResolvedConfig } from '../train/config.js';
 import { resolveDataDir, resolveResultsDir, wantsProgress } from '../env.js';
 import { SslBenchError, UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -51,7 +51,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   const entry = getDataset(flags.dataset);
   const methods = resolveMethods(flags.method);
   const split = resolveSplit(entry, flags.protocol);
-  const profile = flags.profile ?? (entry.kind === 'synthetic' ? 'cpu' : 'paper');
+  const profile = flags.profile ?? defaultProfileFor(entry.kind);
   const jobs: MethodJob[] = methods.map((method) => {
     const config = resolveConfig({ method: method.id, dataset: entry.id, protocol: split.protocol, profile, seed: flags.seed });
     if (flags.iterations !== undefined) {

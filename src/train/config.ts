@@ -78,9 +78,19 @@ const LA_SUPERVISED: SourcedRecipe = {
 
 const UAMT_SCRIPT = 'UAMT:code/train_LA_meanteacher_certainty_unlabel.py';
 
+/**
+ * A recipe of another script that keeps the base's values: every inherited value is re-attributed to
+ * that script (the value is the same in its defaults, per METHODS §5.1), and `own` adds or replaces values.
+ */
+function fromScript(base: SourcedRecipe, script: string, own: Partial<SourcedRecipe>): SourcedRecipe {
+  const inherited = Object.fromEntries(
+    Object.entries(base).filter(([k]) => k !== 'params').map(([k, v]) => [k, { value: (v as { value: unknown }).value, source: `${script} (METHODS §5.1)` }]),
+  ) as unknown as SourcedRecipe;
+  return { ...inherited, params: {}, ...own };
+}
+
 /** UA-MT's LA recipe: the base of MT, and of UPC/DTC where they keep its values (METHODS §5.1). */
-const LA_UAMT: SourcedRecipe = {
-  ...LA_SUPERVISED,
+const LA_UAMT: SourcedRecipe = fromScript(LA_SUPERVISED, UAMT_SCRIPT, {
   iterations: { value: 6000, source: `${UAMT_SCRIPT} (max_iterations 6000)` },
   batchSize: { value: 4, source: `${UAMT_SCRIPT} (batch_size 4)` },
   labeledBatch: { value: 2, source: `${UAMT_SCRIPT} (labeled_bs 2)` },
@@ -94,7 +104,7 @@ const LA_UAMT: SourcedRecipe = {
     teacherNoiseStd: { value: 0.1, source: `${UAMT_SCRIPT} L146-147 (clamp(randn*0.1, -0.2, 0.2))` },
     teacherNoiseClip: { value: 0.2, source: `${UAMT_SCRIPT} L146-147` },
   },
-};
+});
 
 const LA_MT: SourcedRecipe = { ...LA_UAMT, params: { ...LA_UAMT.params } };
 
@@ -109,8 +119,7 @@ const LA_UAMT_FULL: SourcedRecipe = {
 };
 
 const DTC_SCRIPT = 'DTC:code/train_la_dtc.py';
-const LA_DTC: SourcedRecipe = {
-  ...LA_UAMT,
+const LA_DTC: SourcedRecipe = fromScript(LA_UAMT, DTC_SCRIPT, {
   iterations: { value: 6000, source: `${DTC_SCRIPT} (max_iterations 6000)` },
   labeledBatch: { value: 2, source: `${DTC_SCRIPT} (labeled_bs 2)` },
   lrSchedule: { value: { kind: 'step', step: 2500, gamma: 0.1 }, source: `${DTC_SCRIPT} L251-254` },
@@ -122,11 +131,10 @@ const LA_DTC: SourcedRecipe = {
     beta: { value: 0.3, source: `${DTC_SCRIPT} (--beta 0.3), L186-191` },
     transformK: { value: 1500, source: `${DTC_SCRIPT} L185 (sigmoid(-1500*phi))` },
   },
-};
+});
 
 const UPC_SCRIPT = 'UPC:code/train_LA_UPC.py';
-const LA_UPC: SourcedRecipe = {
-  ...LA_UAMT,
+const LA_UPC: SourcedRecipe = fromScript(LA_UAMT, UPC_SCRIPT, {
   dropout: { value: 0.9, source: `${UPC_SCRIPT} L45, L136-150 (Dropout3d p = 0.9)` },
   lrSchedule: { value: { kind: 'step', step: 2500, gamma: 0.1 }, source: `${UPC_SCRIPT} L265-268` },
   emaDecay: { value: 0.9999, source: `${UPC_SCRIPT} L28-49 (ema_decay 0.9999), L77-81` },
@@ -140,7 +148,7 @@ const LA_UPC: SourcedRecipe = {
     temperature: { value: 1, source: `${UPC_SCRIPT} (T = 1)` },
     pseudoRect: { value: false, source: `${UPC_SCRIPT} (--pseudo_rect off by default)` },
   },
-};
+});
 
 const SYNTHETIC_NOTE = 'ssl-bench: LA recipe scaled to the 64×64×48 synthetic volumes';
 
@@ -205,4 +213,9 @@ export function resolveConfig(args: { method: string; dataset: string; protocol:
     if (key !== 'params' && JSON.stringify(overrides[key]) !== JSON.stringify(paper[key])) (sources as Record<string, unknown>)[key] = `profile:${profile}`;
   }
   return { ...paper, ...overrides, method: args.method, dataset: args.dataset, protocol: args.protocol, profile, seed: args.seed, sources };
+}
+
+/** `paper` for real datasets; `cpu` for the embedded synthetic one, so its default run fits a laptop. */
+export function defaultProfileFor(datasetKind: string): Profile {
+  return datasetKind === 'synthetic' ? 'cpu' : 'paper';
 }
