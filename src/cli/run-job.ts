@@ -17,6 +17,7 @@ import { VERSION } from '../version.js';
 import type { RunFlags } from './run.js';
 import { ProgressLine, formatDuration } from './progress.js';
 import type { SelectedBackend } from '../nn/backend.js';
+import type { VNet } from '../nn/vnet.js';
 import type { CaseResult, ResultRecord } from '../results/record.js';
 
 function fingerprintOf(config: ResolvedConfig, split: Split): string {
@@ -70,6 +71,10 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   const backend = await selectBackend(flags.backend);
   const source = await openCaseSource(entry, { dataDir: resolveDataDir(flags.dataDir) });
   const { usable, missing } = await checkCases(source, split, entry, Boolean(flags.allowPartial));
+  if (flags.selectBestOn !== undefined && flags.selectBestOn !== 'test' && flags.selectBestOn !== 'val') {
+    throw new UsageError(`--select-best-on must be 'test' or 'val', got '${flags.selectBestOn}'`);
+  }
+  if (flags.selectBestOn === 'val' && !usable.val?.length) throw new UsageError(`--select-best-on val: dataset ${entry.id} has no val split; use 'test'`);
   const resultsDir = resolveResultsDir(flags.resultsDir);
   const records: ResultRecord[] = [];
   for (const job of jobs) {
@@ -124,6 +129,21 @@ async function runOne(
   const progress = new ProgressLine(wantsProgress(flags.json));
   try {
     const { train } = await import('../train/trainer.js');
+    const { predictVolume } = await import('../infer/predict.js');
+    const { binaryMetrics } = await import('../metrics/index.js');
+    const evaluationOptions = { patch: config.patch, strides: config.evalStrides, classes: 2, windowsPerCall: 4 };
+    const selectOn = flags.selectBestOn as 'test' | 'val' | undefined;
+    const selectionCases = selectOn === 'val' ? split.val ?? [] : split.test;
+    // During-training validation as the papers run it: same window and strides, no LCC, Dice only.
+    const score = async (nets: Record<string, VNet>): Promise<number> => {
+      let sum = 0;
+      for (const id of selectionCases) {
+        const vol = await source.load(id);
+        const { label } = await predictVolume(method.evaluation.networks.map((r) => nets[r]), { ...method.evaluation, largestComponent: false }, vol.image, vol.shape, evaluationOptions);
+        sum += binaryMetrics(label, vol.label!, vol.shape).dice;
+      }
+      return sum / selectionCases.length;
+    };
     const trained = await train({
       method,
       config,
@@ -131,6 +151,7 @@ async function runOne(
       source,
       runDir,
       fingerprint,
+      selection: selectOn ? { every: config.selectEvery, after: config.selectAfter, score } : undefined,
       onProgress: (p) =>
         progress.update(
           `${method.id}: it ${p.iteration}/${p.iterations}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ${p.itPerSecond.toFixed(2)} it/s  ETA ${formatDuration(p.etaSeconds)}`,
@@ -139,18 +160,13 @@ async function runOne(
     progress.done();
 
     const evalStart = Date.now();
-    const { predictVolume } = await import('../infer/predict.js');
-    const { binaryMetrics } = await import('../metrics/index.js');
     const cases: CaseResult[] = [];
     const nets = method.evaluation.networks.map((role) => trained.nets[role]);
     for (const [i, id] of split.test.entries()) {
       const vol = await source.load(id);
       if (!vol.label) throw new SslBenchError('SSLB_CASE', `dataset ${config.dataset}: test case ${id} has no label`);
       const { label } = await predictVolume(nets, method.evaluation, vol.image, vol.shape, {
-        patch: config.patch,
-        strides: config.evalStrides,
-        classes: 2,
-        windowsPerCall: 4,
+        ...evaluationOptions,
         onWindow: (done, total) => progress.update(`${method.id}: evaluating case ${i + 1}/${split.test.length} (${id}) window ${done}/${total}`),
       });
       // The LA papers call medpy without spacing, so distances are in voxels.
@@ -179,7 +195,11 @@ async function runOne(
         networks: method.evaluation.networks,
         decision: method.evaluation.decision,
         largestComponent: method.evaluation.largestComponent,
-        checkpoint: method.evaluation.checkpoint,
+        checkpoint: selectOn ? `best-on-${selectOn}` : 'last',
+        paperCheckpoint: method.evaluation.checkpoint,
+        selection: selectOn && trained.best
+          ? { on: selectOn, every: config.selectEvery, after: config.selectAfter, bestIteration: trained.best.iteration, bestDice: trained.best.score }
+          : null,
         strides: config.evalStrides,
         patch: config.patch,
         semantics: 'medpy',

@@ -12,6 +12,7 @@ export interface RunFlags {
   dataDir?: string;
   iterations?: number;
   allowPartial?: boolean;
+  selectBestOn?: string;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'where datasets live (env SSL_BENCH_DATA)')
     .option('--iterations <n>', 'override the number of training updates', parseInteger('--iterations', 1))
     .option('--allow-partial', 'run on the cases present when a dataset is incomplete (the record says so)')
+    .option('--select-best-on <split>', "report the checkpoint with the best Dice on 'test' (as BCP, CML, AC-MT did on LA) or 'val'; the record and tables mark it")
     .option('--dry-run', 'print the resolved configuration of every method and exit')
     .option('--json', 'print the result record(s) as JSON instead of a table; no progress output')
     .addHelpText(

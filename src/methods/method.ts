@@ -51,8 +51,8 @@ export interface EvaluationPolicy {
   decision: 'argmax' | 'foreground-threshold';
   /** Largest-connected-component post-processing at test time. */
   largestComponent: boolean;
-  /** Which checkpoint the paper reports. */
-  checkpoint: 'last';
+  /** Which checkpoint the paper reports: the last one, or the best on the test (or val) cases. */
+  checkpoint: 'last' | 'best-on-test' | 'best-on-val';
   source: string;
   /**
    * Class probabilities [N, ...spatial, C] of the evaluated networks in eval mode; default: the mean of

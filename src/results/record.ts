@@ -47,7 +47,10 @@ export interface ResultRecord {
     networks: string[];
     decision: string;
     largestComponent: boolean;
+    /** The checkpoint these numbers come from: `last`, `best-on-test` or `best-on-val`. */
     checkpoint: string;
+    /** The checkpoint the method's paper reported, for comparability markers. */
+    paperCheckpoint: string;
     strides: [number, number];
     patch: [number, number, number];
     semantics: string;
@@ -55,6 +58,8 @@ export interface ResultRecord {
     asdDirection: string;
     emptyPolicy: string;
     source: string;
+    /** Present when the reported weights were picked by scoring during training. */
+    selection: { on: 'test' | 'val'; every: number; after: number; bestIteration: number; bestDice: number } | null;
   };
   training: { iterations: number; resumedFrom: number; finalLoss: number; runDir: string; log: string; checkpoint: string };
   cases: CaseResult[];

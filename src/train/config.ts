@@ -26,6 +26,9 @@ export interface Recipe {
   evalStrides: [number, number];
   /** Write a checkpoint every N updates (and at the end). */
   checkpointEvery: number;
+  /** With checkpoint selection (`--select-best-on`): score every N updates, after update M. */
+  selectEvery: number;
+  selectAfter: number;
   /** EMA teacher decay α and whether it warms up as min(1 − 1/(k+1), α) (METHODS §1.6); 0 = no teacher. */
   emaDecay: number;
   emaWarmup: boolean;
@@ -69,6 +72,8 @@ const LA_SUPERVISED: SourcedRecipe = {
   augmentation: { value: 'rotflip-crop', source: 'UAMT:code/dataloaders/la_heart.py L69-121' },
   evalStrides: { value: [18, 4], source: 'UAMT:code/test_LA.py (stride_xy 18, stride_z 4)' },
   checkpointEvery: { value: 1000, source: 'UAMT:code/train_LA.py (saves every 1000 iterations)' },
+  selectEvery: { value: 200, source: 'BCP:code/LA_BCP_train.py L278-292 (best test Dice every 200 its; used only with --select-best-on)' },
+  selectAfter: { value: 0, source: 'BCP:code/LA_BCP_train.py L278-292' },
   emaDecay: { value: 0, source: 'UAMT:code/train_LA.py (no teacher)' },
   emaWarmup: { value: false, source: 'UAMT:code/train_LA.py (no teacher)' },
   consistencyWeight: { value: 0, source: 'UAMT:code/train_LA.py (no unlabeled loss)' },
@@ -175,6 +180,8 @@ const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
     evalStrides: [Math.max(r.evalStrides[0], 16), Math.max(r.evalStrides[1], 8)],
     lrSchedule: r.lrSchedule.kind === 'step' ? { ...r.lrSchedule, step: Math.max(1, Math.round((r.lrSchedule.step * Math.min(r.iterations, 300)) / r.iterations)) } : r.lrSchedule,
     checkpointEvery: 100,
+    selectEvery: 50,
+    selectAfter: 0,
   }),
   smoke: (r) => ({
     iterations: 6,
@@ -185,6 +192,8 @@ const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
     evalStrides: [32, 32],
     lrSchedule: r.lrSchedule.kind === 'step' ? { ...r.lrSchedule, step: 3 } : r.lrSchedule,
     checkpointEvery: 3,
+    selectEvery: 2,
+    selectAfter: 0,
   }),
 };
 

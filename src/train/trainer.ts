@@ -42,6 +42,12 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Stop after this many updates in this process (tests of resume); the checkpoint is written first. */
   stopAfter?: number;
+  /**
+   * Checkpoint selection as the papers that pick the best model do it: every `every` updates after
+   * `after`, `score` the networks (mean Dice on the selection cases); the best weights are kept in
+   * best.ckpt and are the ones returned at the end.
+   */
+  selection?: { every: number; after: number; score: (nets: Record<string, VNet>) => Promise<number> };
 }
 
 export interface TrainResult {
@@ -54,9 +60,12 @@ export interface TrainResult {
   checkpointFile: string;
   /** False when stopped early by `stopAfter`. */
   complete: boolean;
+  /** With `selection`: the update count and score of the returned (best) weights. */
+  best?: { iteration: number; score: number; file: string };
 }
 
 export const CHECKPOINT_NAME = 'checkpoint.ckpt';
+export const BEST_NAME = 'best.ckpt';
 export const LOG_NAME = 'train.jsonl';
 
 /** Every variable of every network plus optimiser state, under stable names. */
@@ -168,6 +177,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await fs.writeFile(logFile, '');
   }
 
+  const bestFile = path.join(runDir, BEST_NAME);
+  let best: TrainResult['best'];
+  if (options.selection) {
+    try {
+      const loaded = await loadCheckpoint(bestFile);
+      if (loaded.meta.fingerprint === fingerprint && loaded.meta.iteration <= start) {
+        best = { iteration: loaded.meta.iteration, score: Number(loaded.meta.score), file: bestFile };
+      }
+    } catch (err) {
+      if (!(err instanceof SslBenchError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  const networkState = () => stateVariables(nets, {});
+
   const trainableVars: Variable[] = trainable.flatMap((role) => [...nets[role].store.params.values()]);
   const began = Date.now();
   let lastLoss = NaN;
@@ -191,9 +214,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const spec of emaSpecs) {
       emaUpdate(nets[spec.role].store.params, nets[spec.emaOf!].store.params, emaDecay(k, config.emaDecay, config.emaWarmup));
     }
-    await fs.appendFile(logFile, JSON.stringify({ iteration: k + 1, lr, loss: lastLoss, ...terms }) + '\n');
-    terms = {};
     const done = k + 1;
+    const sel = options.selection;
+    if (sel && done > sel.after && (done % sel.every === 0 || done === config.iterations)) {
+      const score = await sel.score(nets);
+      terms.selection_score = score;
+      if (!best || score > best.score) {
+        best = { iteration: done, score, file: bestFile };
+        await saveCheckpoint(bestFile, { iteration: done, fingerprint, score }, networkState());
+      }
+    }
+    await fs.appendFile(logFile, JSON.stringify({ iteration: done, lr, loss: lastLoss, ...terms }) + '\n');
+    terms = {};
     if (done % config.checkpointEvery === 0 || done === end) {
       await saveCheckpoint(checkpointFile, { iteration: done, fingerprint, method: config.method }, stateVariables(nets, optimisers));
     }
@@ -204,7 +236,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   }
   for (const opt of Object.values(optimisers)) opt.dispose();
+  if (best && end === config.iterations) restoreVariables(bestFile, await loadCheckpoint(bestFile), networkState());
   return {
+    best,
     nets,
     iterations: end,
     resumedFrom: start,
