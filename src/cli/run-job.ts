@@ -17,7 +17,7 @@ import { VERSION } from '../version.js';
 import type { RunFlags } from './run.js';
 import { ProgressLine, formatDuration } from './progress.js';
 import type { SelectedBackend } from '../nn/backend.js';
-import type { VNet } from '../nn/vnet.js';
+import type { Network } from '../nn/network.js';
 import type { CaseResult, ResultRecord } from '../results/record.js';
 
 function fingerprintOf(config: ResolvedConfig, split: Split): string {
@@ -135,7 +135,7 @@ async function runOne(
     const selectOn = flags.selectBestOn as 'test' | 'val' | undefined;
     const selectionCases = selectOn === 'val' ? split.val ?? [] : split.test;
     // During-training validation as the papers run it: same window and strides, no LCC, Dice only.
-    const score = async (nets: Record<string, VNet>): Promise<number> => {
+    const score = async (nets: Record<string, Network>): Promise<number> => {
       let sum = 0;
       for (const id of selectionCases) {
         const vol = await source.load(id);

@@ -4,7 +4,7 @@
  * averaged over the evaluated networks, the method's decision rule, and optional LCC.
  */
 import { tf } from '../nn/tf.js';
-import type { VNet } from '../nn/vnet.js';
+import type { Network } from '../nn/network.js';
 import type { EvaluationPolicy } from '../methods/method.js';
 import { decide, slidingWindow } from './sliding-window.js';
 import { largestConnectedComponent } from './postprocess.js';
@@ -18,7 +18,7 @@ export interface PredictOptions {
 }
 
 export async function predictVolume(
-  nets: VNet[],
+  nets: Network[],
   policy: Pick<EvaluationPolicy, 'decision' | 'largestComponent' | 'probabilities'>,
   image: Float32Array,
   shape: number[],

@@ -3,15 +3,16 @@
  * sampling, schedules, EMA teachers, checkpoints and logging; a method never touches those.
  */
 import type { tf, Tensor } from '../nn/tf.js';
-import type { VNet, VNetOptions } from '../nn/vnet.js';
+import type { Network, NetworkArch } from '../nn/network.js';
+import type { NetworkOptions } from '../nn/networks.js';
 import type { Rng } from '../util/rng.js';
 import type { ResolvedConfig } from '../train/config.js';
 
 export interface NetworkSpec {
   /** Name the method uses for it (`student`, `teacher`, …). */
   role: string;
-  arch: 'vnet';
-  options: VNetOptions;
+  arch: NetworkArch;
+  options: NetworkOptions;
   /** Trained by SGD; otherwise it is an EMA copy of `emaOf`. */
   trainable: boolean;
   emaOf?: string;
@@ -28,7 +29,7 @@ export interface TrainBatch {
 }
 
 export interface StepContext {
-  nets: Record<string, VNet>;
+  nets: Record<string, Network>;
   batch: TrainBatch;
   /** 0-based index of the update being made. */
   iteration: number;
@@ -58,7 +59,7 @@ export interface EvaluationPolicy {
    * Class probabilities [N, ...spatial, C] of the evaluated networks in eval mode; default: the mean of
    * their softmax outputs. DTC overrides it (sigmoid of its segmentation head).
    */
-  probabilities?: (nets: VNet[], x: Tensor) => Tensor;
+  probabilities?: (nets: Network[], x: Tensor) => Tensor;
 }
 
 export interface Method {

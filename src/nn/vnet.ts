@@ -7,6 +7,7 @@
 import { tf, type Tensor } from './tf.js';
 import { BatchNorm, Conv3d, ConvTranspose3d, dropout3d, ParameterStore, type ForwardContext, type InitKind } from './module.js';
 import { Rng } from '../util/rng.js';
+import type { Network, NetworkOutput } from './network.js';
 
 export interface VNetOptions {
   inChannels?: number;
@@ -40,15 +41,9 @@ function runStage(stage: Stage, x: Tensor, ctx: ForwardContext): Tensor {
   return h;
 }
 
-export interface VNetOutput {
-  logits: Tensor;
-  /** Outputs of the extra heads, if any. */
-  heads: Tensor[];
-  /** Bottleneck features x5 (after dropout) and block-eight features x8, for methods that use them. */
-  x5: Tensor;
-}
+export type VNetOutput = NetworkOutput;
 
-export class VNet {
+export class VNet implements Network {
   readonly store: ParameterStore;
   readonly options: Required<VNetOptions>;
   private readonly enc: Stage[];
@@ -99,13 +94,16 @@ export class VNet {
     h = runStage(this.enc[4], h, ctx);
     const x5 = dropout3d(h, p, ctx);
     h = x5;
+    let x8 = h;
     for (let i = 0; i < 4; i++) {
       h = tf.relu(this.up[i].bn.forward(this.up[i].conv.forward(h), ctx));
       h = tf.add(h, skips[3 - i]);
       h = runStage(this.dec[i], h, ctx);
+      if (i === 2) x8 = h;
     }
     h = dropout3d(h, p, ctx);
-    return { logits: this.head.forward(h), heads: this.extra.map((c) => c.forward(h)), x5 };
+    // x5: bottleneck after dropout (AC-MT featuremap_center, CML embedding); x8: block_eight output (AC-MT vnet_MTPD).
+    return { logits: this.head.forward(h), heads: this.extra.map((c) => c.forward(h)), features: { x5, x8 } };
   }
 
   dispose(): void {

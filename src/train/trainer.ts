@@ -8,7 +8,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { tf, type Variable } from '../nn/tf.js';
-import { VNet } from '../nn/vnet.js';
+import { createNetwork } from '../nn/networks.js';
+import type { Network } from '../nn/network.js';
 import { Rng } from '../util/rng.js';
 import { TwoStreamSampler } from '../data/sampler.js';
 import { randomCrop, randomRotFlip, type Sample } from '../data/augment.js';
@@ -47,11 +48,11 @@ export interface TrainOptions {
    * `after`, `score` the networks (mean Dice on the selection cases); the best weights are kept in
    * best.ckpt and are the ones returned at the end.
    */
-  selection?: { every: number; after: number; score: (nets: Record<string, VNet>) => Promise<number> };
+  selection?: { every: number; after: number; score: (nets: Record<string, Network>) => Promise<number> };
 }
 
 export interface TrainResult {
-  nets: Record<string, VNet>;
+  nets: Record<string, Network>;
   iterations: number;
   resumedFrom: number;
   finalLoss: number;
@@ -69,7 +70,7 @@ export const BEST_NAME = 'best.ckpt';
 export const LOG_NAME = 'train.jsonl';
 
 /** Every variable of every network plus optimiser state, under stable names. */
-function stateVariables(nets: Record<string, VNet>, optimisers: Record<string, Sgd>): Map<string, Variable> {
+function stateVariables(nets: Record<string, Network>, optimisers: Record<string, Sgd>): Map<string, Variable> {
   const all = new Map<string, Variable>();
   for (const [role, net] of Object.entries(nets)) {
     for (const [k, v] of net.store.params) all.set(`${role}/${k}`, v);
@@ -81,11 +82,11 @@ function stateVariables(nets: Record<string, VNet>, optimisers: Record<string, S
   return all;
 }
 
-export function buildNetworks(method: Method, config: ResolvedConfig): { nets: Record<string, VNet>; trainable: string[] } {
-  const nets: Record<string, VNet> = {};
+export function buildNetworks(method: Method, config: ResolvedConfig): { nets: Record<string, Network>; trainable: string[] } {
+  const nets: Record<string, Network> = {};
   const trainable: string[] = [];
   for (const spec of method.networks(config)) {
-    nets[spec.role] = new VNet(spec.role, config.seed, spec.options);
+    nets[spec.role] = createNetwork(spec.arch, spec.role, config.seed, spec.options);
     if (spec.trainable) trainable.push(spec.role);
   }
   for (const spec of method.networks(config)) {

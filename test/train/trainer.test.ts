@@ -9,9 +9,9 @@ import { resolveConfig } from '../../src/train/config.js';
 import { supervised } from '../../src/methods/supervised.js';
 import { getDataset, resolveSplit } from '../../src/data/catalog.js';
 import { SyntheticSource } from '../../src/data/synthetic.js';
-import type { VNet } from '../../src/nn/vnet.js';
+import type { Network } from '../../src/nn/network.js';
 
-async function weights(net: VNet): Promise<Float32Array[]> {
+async function weights(net: Network): Promise<Float32Array[]> {
   return Promise.all([...net.store.params.values(), ...net.store.buffers.values()].map(async (v) => (await v.data()) as Float32Array));
 }
 
