@@ -127,7 +127,8 @@ export class ConvTranspose3d {
   constructor(store: ParameterStore, key: string, readonly cin: number, readonly cout: number, readonly kernel = 2, init: InitKind = 'pytorch-default') {
     const shape = [kernel, kernel, kernel, cout, cin];
     const fanIn = cout * kernel ** 3;
-    const w = init === 'kaiming-normal' ? store.normal(product(shape), Math.sqrt(2 / (cin * kernel ** 3))) : store.uniform(product(shape), 1 / Math.sqrt(fanIn));
+    // kaiming_normal_ (mode fan_in) reads fan_in from weight dim 1 as well: Cout·k³.
+    const w = init === 'kaiming-normal' ? store.normal(product(shape), Math.sqrt(2 / fanIn)) : store.uniform(product(shape), 1 / Math.sqrt(fanIn));
     this.weight = store.param(`${key}.weight`, shape, w);
     this.bias = store.param(`${key}.bias`, [cout], store.uniform(cout, 1 / Math.sqrt(fanIn)));
   }
