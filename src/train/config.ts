@@ -158,7 +158,21 @@ const LA_UPC: SourcedRecipe = fromScript(LA_UAMT, UPC_SCRIPT, {
 const SYNTHETIC_NOTE = 'ssl-bench: LA recipe scaled to the 64×64×48 synthetic volumes';
 
 /** Per dataset: the method recipes it has (METHODS §5.1; synthetic mirrors LA on smaller volumes). */
-const LA_RECIPES: Record<string, SourcedRecipe> = { supervised: LA_SUPERVISED, mt: LA_MT, 'ua-mt': LA_UAMT_FULL, dtc: LA_DTC, upc: LA_UPC };
+const MCF_SCRIPT = 'MCF:code/train_MCF.py';
+const LA_MCF: SourcedRecipe = fromScript(LA_UAMT, MCF_SCRIPT, {
+  lrSchedule: { value: { kind: 'step-cumulative', step: 2500, gamma: 0.1 }, source: `${MCF_SCRIPT} L255-260 (lr *= 0.1 after 0-based updates 2500, 5000)` },
+  augmentation: { value: 'crop', source: `${MCF_SCRIPT} L116-124 (RandomCrop only, no rotation/flip)` },
+  emaDecay: { value: 0, source: `${MCF_SCRIPT} (no teacher; ema_decay unused)` },
+  emaWarmup: { value: false, source: `${MCF_SCRIPT} (no teacher)` },
+  consistencyWeight: { value: 0.1, source: `${MCF_SCRIPT} (consistency 0.1), L62-64` },
+  consistencyRampup: { value: 40, source: `${MCF_SCRIPT} (consistency_rampup 40)` },
+  params: {
+    sharpenTemperature: { value: 0.1, source: `${MCF_SCRIPT} L59 (T = 0.1)` },
+    cdrWeight: { value: 0.5, source: `${MCF_SCRIPT} L155-225 (0.5 × CDR term)` },
+  },
+});
+
+const LA_RECIPES: Record<string, SourcedRecipe> = { supervised: LA_SUPERVISED, mt: LA_MT, 'ua-mt': LA_UAMT_FULL, dtc: LA_DTC, upc: LA_UPC, mcf: LA_MCF };
 
 /** Synthetic volumes are 64×64×48, so the LA patch and strides shrink in proportion; all else is LA's. */
 function onSynthetic(recipe: SourcedRecipe): SourcedRecipe {
