@@ -58,6 +58,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     if (flags.iterations !== undefined) {
       config.iterations = flags.iterations;
       config.sources.iterations = 'flag:--iterations';
+      for (const stage of config.stages ?? []) stage.iterations = flags.iterations;
     }
     return { method, config };
   });
@@ -133,9 +134,9 @@ async function runOne(
     const { binaryMetrics } = await import('../metrics/index.js');
     const evaluationOptions = { patch: config.patch, strides: config.evalStrides, classes: 2, windowsPerCall: 4 };
     const selectOn = flags.selectBestOn as 'test' | 'val' | undefined;
-    const selectionCases = selectOn === 'val' ? split.val ?? [] : split.test;
     // During-training validation as the papers run it: same window and strides, no LCC, Dice only.
-    const score = async (nets: Record<string, Network>): Promise<number> => {
+    const score = async (nets: Record<string, Network>, on: 'test' | 'val'): Promise<number> => {
+      const selectionCases = on === 'val' ? split.val ?? [] : split.test;
       let sum = 0;
       for (const id of selectionCases) {
         const vol = await source.load(id);
@@ -151,10 +152,10 @@ async function runOne(
       source,
       runDir,
       fingerprint,
-      selection: selectOn ? { every: config.selectEvery, after: config.selectAfter, score } : undefined,
+      selection: { on: selectOn, score },
       onProgress: (p) =>
         progress.update(
-          `${method.id}: it ${p.iteration}/${p.iterations}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ${p.itPerSecond.toFixed(2)} it/s  ETA ${formatDuration(p.etaSeconds)}`,
+          `${method.id}${p.stage ? ` [${p.stage}]` : ''}: it ${p.iteration}/${p.iterations}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ${p.itPerSecond.toFixed(2)} it/s  ETA ${formatDuration(p.etaSeconds)}`,
         ),
     });
     progress.done();

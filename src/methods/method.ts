@@ -36,6 +36,8 @@ export interface StepContext {
   config: ResolvedConfig;
   /** Stream for this step's random draws (dropout masks, noise). */
   rng: Rng;
+  /** Name of the training stage (`train` for single-stage methods; e.g. `pretrain`, `selftrain`). */
+  stage: string;
 }
 
 export interface StepLoss {

@@ -37,6 +37,22 @@ export interface Recipe {
   consistencyRampup: number;
   /** Method-specific values (thresholds, noise, loss weights), each with its own source. */
   params: Record<string, number | string | boolean>;
+  /** Multi-stage methods (BCP, CML: pre-train → train); absent for single-stage ones. */
+  stages?: StageRecipe[];
+}
+
+export interface StageRecipe {
+  name: string;
+  iterations: number;
+  lrSchedule: LrSchedule;
+  /** EMA teacher updates during this stage. */
+  ema: boolean;
+  /** Best-model selection the method's own pipeline performs at the end of this stage. */
+  selectOn?: 'test' | 'val';
+  selectEvery: number;
+  selectAfter: number;
+  /** How this stage starts from the previous one. */
+  init: { from: 'best' | 'last'; copyToEma: boolean; keepOptimizer: boolean };
 }
 
 export type RecipeKey = keyof Recipe;

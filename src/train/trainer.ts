@@ -29,6 +29,7 @@ export interface TrainProgress {
   lr: number;
   itPerSecond: number;
   etaSeconds: number;
+  stage?: string;
 }
 
 export interface TrainOptions {
@@ -48,7 +49,7 @@ export interface TrainOptions {
    * `after`, `score` the networks (mean Dice on the selection cases); the best weights are kept in
    * best.ckpt and are the ones returned at the end.
    */
-  selection?: { every: number; after: number; score: (nets: Record<string, Network>) => Promise<number> };
+  selection?: { on?: 'test' | 'val'; score: (nets: Record<string, Network>, on: 'test' | 'val') => Promise<number> };
 }
 
 export interface TrainResult {
@@ -110,7 +111,7 @@ class CaseCache {
   }
 }
 
-async function makeBatch(cache: CaseCache, ids: { labeled: string[]; unlabeled: string[] }, config: ResolvedConfig, k: number): Promise<TrainBatch> {
+async function makeBatch(cache: CaseCache, ids: { labeled: string[]; unlabeled: string[] }, config: ResolvedConfig, tag: string): Promise<TrainBatch> {
   const patch = config.patch;
   const voxels = patch[0] * patch[1] * patch[2];
   const all = [...ids.labeled, ...ids.unlabeled];
@@ -118,7 +119,7 @@ async function makeBatch(cache: CaseCache, ids: { labeled: string[]; unlabeled: 
   const labels = new Int32Array(ids.labeled.length * voxels);
   for (let i = 0; i < all.length; i++) {
     const vol = await cache.get(all[i]);
-    const rng = Rng.derive(config.seed, `augment-${k}-${i}`);
+    const rng = Rng.derive(config.seed, `augment-${tag}-${i}`);
     let s: Sample = { shape: vol.shape, image: vol.image, label: vol.label ?? new Uint8Array(vol.image.length) };
     if (config.augmentation === 'rotflip-crop') s = randomCrop(randomRotFlip(s, rng), patch, rng);
     else if (config.augmentation === 'crop-rotflip') s = randomRotFlip(randomCrop(s, patch, rng), rng);
@@ -142,111 +143,198 @@ async function readLog(file: string): Promise<string[]> {
   }
 }
 
+/** One training stage as the trainer runs it (a single-stage method has one, named `train`). */
+interface StageRun {
+  name: string;
+  index: number;
+  iterations: number;
+  lrSchedule: ResolvedConfig['lrSchedule'];
+  ema: boolean;
+  /** Selection the method itself needs at the end of this stage (e.g. BCP's best pre-trained model). */
+  selectOn: 'test' | 'val' | undefined;
+  selectEvery: number;
+  selectAfter: number;
+  init: { from: 'best' | 'last'; copyToEma: boolean; keepOptimizer: boolean };
+}
+
+function planStages(config: ResolvedConfig, finalSelection: 'test' | 'val' | undefined): StageRun[] {
+  if (!config.stages || config.stages.length === 0) {
+    return [{
+      name: 'train', index: 0, iterations: config.iterations, lrSchedule: config.lrSchedule, ema: config.emaDecay > 0,
+      selectOn: finalSelection, selectEvery: config.selectEvery, selectAfter: config.selectAfter,
+      init: { from: 'last', copyToEma: false, keepOptimizer: true },
+    }];
+  }
+  return config.stages.map((st, index) => ({
+    name: st.name, index, iterations: st.iterations, lrSchedule: st.lrSchedule, ema: st.ema,
+    // The last stage's selection is the user's choice (--select-best-on); earlier ones are the method's.
+    selectOn: index === config.stages!.length - 1 ? finalSelection : st.selectOn,
+    selectEvery: st.selectEvery, selectAfter: st.selectAfter, init: st.init,
+  }));
+}
+
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { method, config, split, source, runDir, fingerprint } = options;
   await fs.mkdir(runDir, { recursive: true });
-  const checkpointFile = path.join(runDir, CHECKPOINT_NAME);
   const logFile = path.join(runDir, LOG_NAME);
   const { nets, trainable } = buildNetworks(method, config);
-  const optimisers: Record<string, Sgd> = {};
-  for (const role of trainable) optimisers[role] = new Sgd(nets[role].store.params, { momentum: config.momentum, weightDecay: config.weightDecay });
-  const emaSpecs = method.networks(config).filter((s) => s.emaOf);
-
+  const makeOptimisers = () => {
+    const o: Record<string, Sgd> = {};
+    for (const role of trainable) o[role] = new Sgd(nets[role].store.params, { momentum: config.momentum, weightDecay: config.weightDecay });
+    return o;
+  };
+  let optimisers = makeOptimisers();
+  const emaSpecs = method.networks(config).filter((sp) => sp.emaOf);
   const unlabeledBatch = method.usesUnlabeled ? config.batchSize - config.labeledBatch : 0;
-  const sampler = new TwoStreamSampler(split.labeled, method.usesUnlabeled ? split.unlabeled : [], config.labeledBatch, unlabeledBatch, config.seed);
   const cache = new CaseCache(source);
-
-  let start = 0;
-  try {
-    await fs.access(checkpointFile);
-    const loaded = await loadCheckpoint(checkpointFile);
-    if (loaded.meta.fingerprint !== fingerprint) {
-      throw new SslBenchError('SSLB_CHECKPOINT', `${checkpointFile}: belongs to a different configuration; move it away to start afresh`);
-    }
-    // Momentum buffers exist only after a first step; create them so the names line up.
-    for (const [role, opt] of Object.entries(optimisers)) {
-      for (const [k, v] of nets[role].store.params) {
-        if (loaded.tensors.has(`${role}/${k}#momentum`) && !opt.velocity.has(k)) opt.velocity.set(k, tf.variable(tf.zerosLike(v), false, `${v.name}#momentum`));
-      }
-    }
-    restoreVariables(checkpointFile, loaded, stateVariables(nets, optimisers));
-    start = loaded.meta.iteration;
-    const kept = (await readLog(logFile)).filter((line) => (JSON.parse(line) as { iteration: number }).iteration <= start);
-    await fs.writeFile(logFile, kept.map((l) => l + '\n').join(''));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await fs.writeFile(logFile, '');
-  }
-
-  const bestFile = path.join(runDir, BEST_NAME);
-  let best: TrainResult['best'];
-  if (options.selection) {
-    try {
-      const loaded = await loadCheckpoint(bestFile);
-      if (loaded.meta.fingerprint === fingerprint && loaded.meta.iteration <= start) {
-        best = { iteration: loaded.meta.iteration, score: Number(loaded.meta.score), file: bestFile };
-      }
-    } catch (err) {
-      if (!(err instanceof SslBenchError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
+  const stages = planStages(config, options.selection?.on);
+  const single = stages.length === 1;
+  const fileFor = (stage: StageRun, base: string) => path.join(runDir, single ? base : `${stage.name}.${base}`);
   const networkState = () => stateVariables(nets, {});
-
   const trainableVars: Variable[] = trainable.flatMap((role) => [...nets[role].store.params.values()]);
   const began = Date.now();
   let lastLoss = NaN;
-  const end = options.stopAfter !== undefined ? Math.min(config.iterations, start + options.stopAfter) : config.iterations;
-  for (let k = start; k < end; k++) {
-    const lr = learningRate(config.baseLr, config.lrSchedule, k);
-    const batch = await makeBatch(cache, sampler.batch(k), config, k);
-    const rng = Rng.derive(config.seed, `step-${k}`);
-    let terms: Record<string, number> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const out = method.loss({ nets, batch, iteration: k, config, rng });
-      for (const [name, t] of Object.entries(out.terms)) terms[name] = typeof t === 'number' ? t : t.dataSync()[0];
-      return out.loss;
-    }, trainableVars);
-    lastLoss = (await value.data())[0];
-    if (!Number.isFinite(lastLoss)) {
-      throw new SslBenchError('SSLB_DIVERGED', `training diverged at update ${k + 1}: loss is ${lastLoss}; the last checkpoint is ${checkpointFile}`);
+  let best: TrainResult['best'];
+  let resumedFrom = 0;
+  let budget = options.stopAfter ?? Infinity;
+  let complete = true;
+  let log = await readLog(logFile);
+
+  // Resume: the first stage whose checkpoint is missing or incomplete is where work restarts.
+  const states = await Promise.all(stages.map(async (st) => {
+    try {
+      return await loadCheckpoint(fileFor(st, CHECKPOINT_NAME));
+    } catch (err) {
+      if (err instanceof SslBenchError) throw err;
+      return undefined;
     }
-    for (const role of trainable) optimisers[role].step(grads, lr);
-    tf.dispose([value, grads, batch.images, batch.labels]);
-    for (const spec of emaSpecs) {
-      emaUpdate(nets[spec.role].store.params, nets[spec.emaOf!].store.params, emaDecay(k, config.emaDecay, config.emaWarmup));
-    }
-    const done = k + 1;
-    const sel = options.selection;
-    if (sel && done > sel.after && (done % sel.every === 0 || done === config.iterations)) {
-      const score = await sel.score(nets);
-      terms.selection_score = score;
-      if (!best || score > best.score) {
-        best = { iteration: done, score, file: bestFile };
-        await saveCheckpoint(bestFile, { iteration: done, fingerprint, score }, networkState());
-      }
-    }
-    await fs.appendFile(logFile, JSON.stringify({ iteration: done, lr, loss: lastLoss, ...terms }) + '\n');
-    terms = {};
-    if (done % config.checkpointEvery === 0 || done === end) {
-      await saveCheckpoint(checkpointFile, { iteration: done, fingerprint, method: config.method }, stateVariables(nets, optimisers));
-    }
-    if (options.onProgress) {
-      const elapsed = (Date.now() - began) / 1000;
-      const rate = (done - start) / Math.max(elapsed, 1e-9);
-      options.onProgress({ iteration: done, iterations: config.iterations, loss: lastLoss, lr, itPerSecond: rate, etaSeconds: (config.iterations - done) / rate });
+  }));
+  for (const st of states) {
+    if (st && st.meta.fingerprint !== fingerprint) {
+      throw new SslBenchError('SSLB_CHECKPOINT', `${runDir}: its checkpoint belongs to a different configuration; move it away to start afresh`);
     }
   }
+  let first = stages.findIndex((st, i) => !states[i] || states[i]!.meta.iteration < st.iterations);
+  if (first < 0) first = stages.length - 1;
+
+  for (const stage of stages) {
+    if (stage.index < first) continue;
+    const checkpointFile = fileFor(stage, CHECKPOINT_NAME);
+    const bestFile = fileFor(stage, BEST_NAME);
+    const loaded = states[stage.index];
+    let start = 0;
+    if (loaded) {
+      // Momentum buffers exist only after a first step; create them so the names line up.
+      for (const [role, opt] of Object.entries(optimisers)) {
+        for (const [k, v] of nets[role].store.params) {
+          if (loaded.tensors.has(`${role}/${k}#momentum`) && !opt.velocity.has(k)) opt.velocity.set(k, tf.variable(tf.zerosLike(v), false, `${v.name}#momentum`));
+        }
+      }
+      restoreVariables(checkpointFile, loaded, stateVariables(nets, optimisers));
+      start = loaded.meta.iteration;
+      if (stage.index === first) resumedFrom = start;
+    } else if (stage.index > 0) {
+      // Start from the previous stage's best (or last) weights, as the method's pipeline does.
+      const prev = stages[stage.index - 1];
+      const from = prev.init.from === 'best' || stage.init.from === 'best' ? fileFor(prev, BEST_NAME) : fileFor(prev, CHECKPOINT_NAME);
+      const prevState = await loadCheckpoint(from);
+      restoreVariables(from, prevState, networkState());
+      if (stage.init.copyToEma) {
+        for (const spec of emaSpecs) emaUpdate(nets[spec.role].store.params, nets[spec.emaOf!].store.params, 0);
+      }
+      if (stage.init.keepOptimizer) {
+        const prevCkpt = await loadCheckpoint(fileFor(prev, CHECKPOINT_NAME));
+        for (const [role, opt] of Object.entries(optimisers)) {
+          for (const [k, v] of nets[role].store.params) {
+            const saved = prevCkpt.tensors.get(`${role}/${k}#momentum`);
+            if (saved) opt.velocity.set(k, tf.variable(tf.tensor(saved.data, saved.shape), false, `${v.name}#momentum`));
+          }
+        }
+      } else {
+        for (const opt of Object.values(optimisers)) opt.dispose();
+        optimisers = makeOptimisers();
+      }
+    }
+    log = log.filter((line) => {
+      const l = JSON.parse(line) as { iteration: number; stage?: string };
+      const idx = single ? 0 : stages.findIndex((st) => st.name === l.stage);
+      return idx < stage.index || (idx === stage.index && l.iteration <= start);
+    });
+    await fs.writeFile(logFile, log.map((l) => l + '\n').join(''));
+
+    best = undefined;
+    if (stage.selectOn) {
+      try {
+        const b = await loadCheckpoint(bestFile);
+        if (b.meta.fingerprint === fingerprint && b.meta.iteration <= start) best = { iteration: b.meta.iteration, score: Number(b.meta.score), file: bestFile };
+      } catch (err) {
+        if (!(err instanceof SslBenchError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+
+    const sampler = new TwoStreamSampler(split.labeled, method.usesUnlabeled ? split.unlabeled : [], config.labeledBatch, unlabeledBatch, single ? config.seed : config.seed + 7919 * stage.index);
+    const end = Math.min(stage.iterations, start + budget);
+    for (let k = start; k < end; k++) {
+      const lr = learningRate(config.baseLr, stage.lrSchedule, k);
+      const tag = single ? `${k}` : `${stage.name}-${k}`;
+      const batch = await makeBatch(cache, sampler.batch(k), config, tag);
+      const rng = Rng.derive(config.seed, `step-${tag}`);
+      let terms: Record<string, number> = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const out = method.loss({ nets, batch, iteration: k, config, rng, stage: stage.name });
+        for (const [name, t] of Object.entries(out.terms)) terms[name] = typeof t === 'number' ? t : t.dataSync()[0];
+        return out.loss;
+      }, trainableVars);
+      lastLoss = (await value.data())[0];
+      if (!Number.isFinite(lastLoss)) {
+        throw new SslBenchError('SSLB_DIVERGED', `training diverged at update ${k + 1} of stage ${stage.name}: loss is ${lastLoss}; the last checkpoint is ${checkpointFile}`);
+      }
+      for (const role of trainable) optimisers[role].step(grads, lr);
+      tf.dispose([value, grads, batch.images, batch.labels]);
+      if (stage.ema) {
+        for (const spec of emaSpecs) emaUpdate(nets[spec.role].store.params, nets[spec.emaOf!].store.params, emaDecay(k, config.emaDecay, config.emaWarmup));
+      }
+      const done = k + 1;
+      if (stage.selectOn && options.selection && done > stage.selectAfter && (done % stage.selectEvery === 0 || done === stage.iterations)) {
+        const score = await options.selection.score(nets, stage.selectOn);
+        terms.selection_score = score;
+        if (!best || score > best.score) {
+          best = { iteration: done, score, file: bestFile };
+          await saveCheckpoint(bestFile, { iteration: done, fingerprint, score }, networkState());
+        }
+      }
+      const line = JSON.stringify({ ...(single ? {} : { stage: stage.name }), iteration: done, lr, loss: lastLoss, ...terms });
+      await fs.appendFile(logFile, line + '\n');
+      log.push(line);
+      terms = {};
+      if (done % config.checkpointEvery === 0 || done === end) {
+        await saveCheckpoint(checkpointFile, { iteration: done, fingerprint, method: config.method, stage: stage.name }, stateVariables(nets, optimisers));
+      }
+      if (options.onProgress) {
+        const elapsed = (Date.now() - began) / 1000;
+        const rate = (done - start) / Math.max(elapsed, 1e-9);
+        options.onProgress({ iteration: done, iterations: stage.iterations, loss: lastLoss, lr, itPerSecond: rate, etaSeconds: (stage.iterations - done) / rate, stage: single ? undefined : stage.name });
+      }
+    }
+    budget -= end - start;
+    if (end < stage.iterations) {
+      complete = false;
+      break;
+    }
+    // A stage that ends with a selection hands its best weights on (and, for the last, reports them).
+    if (stage.selectOn && best) restoreVariables(bestFile, await loadCheckpoint(bestFile), networkState());
+  }
   for (const opt of Object.values(optimisers)) opt.dispose();
-  if (best && end === config.iterations) restoreVariables(bestFile, await loadCheckpoint(bestFile), networkState());
+  const lastStage = stages[stages.length - 1];
   return {
-    best,
+    best: lastStage.selectOn ? best : undefined,
     nets,
-    iterations: end,
-    resumedFrom: start,
+    iterations: complete ? lastStage.iterations : -1,
+    resumedFrom,
     finalLoss: lastLoss,
     seconds: (Date.now() - began) / 1000,
     logFile,
-    checkpointFile,
-    complete: end === config.iterations,
+    checkpointFile: fileFor(lastStage, CHECKPOINT_NAME),
+    complete,
   };
 }
