@@ -51,7 +51,8 @@ export async function readHdf5(file: string, dataset: string): Promise<Hdf5Datas
     let entity: ReturnType<typeof f.get>;
     try {
       entity = f.get(dataset);
-    } catch (err) {
+    } catch {
+      // With the throwing handler a malformed path throws where a missing one returns null.
       entity = null;
     }
     if (!(entity instanceof h5.Dataset)) {
