@@ -198,6 +198,7 @@ async function runOne(
         largestComponent: method.evaluation.largestComponent,
         checkpoint: selectOn ? `best-on-${selectOn}` : 'last',
         paperCheckpoint: method.evaluation.checkpoint,
+        testSetUsedForSelection: selectOn === 'test' || (config.stages ?? []).slice(0, -1).some((st) => st.selectOn === 'test'),
         selection: selectOn && trained.best
           ? { on: selectOn, every: config.selectEvery, after: config.selectAfter, bestIteration: trained.best.iteration, bestDice: trained.best.score }
           : null,
@@ -215,7 +216,10 @@ async function runOne(
         finalLoss: trained.finalLoss,
         runDir: path.relative(resultsDir, finalRunDir),
         log: path.relative(resultsDir, path.join(finalRunDir, 'train.jsonl')),
-        checkpoint: path.relative(resultsDir, path.join(finalRunDir, 'checkpoint.ckpt')),
+        checkpoint: path.relative(resultsDir, path.join(finalRunDir, path.basename(trained.checkpointFile))),
+        ...(config.stages
+          ? { stages: config.stages.map((st, i, all) => ({ name: st.name, iterations: st.iterations, selectedOn: (i === all.length - 1 ? selectOn : st.selectOn) ?? null })) }
+          : {}),
       },
       cases,
       mean: meanMetrics(cases),

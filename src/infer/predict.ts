@@ -7,7 +7,7 @@ import { tf } from '../nn/tf.js';
 import type { Network } from '../nn/network.js';
 import type { EvaluationPolicy } from '../methods/method.js';
 import { decide, slidingWindow } from './sliding-window.js';
-import { largestConnectedComponent } from './postprocess.js';
+import { largestConnectedComponent } from '../util/components.js';
 
 export interface PredictOptions {
   patch: [number, number, number];

@@ -9,6 +9,7 @@ import { mt } from './mt.js';
 import { uaMt } from './ua-mt.js';
 import { dtc } from './dtc.js';
 import { upc } from './upc.js';
+import { bcp } from './bcp.js';
 
 export const METHODS = {
   supervised,
@@ -16,6 +17,7 @@ export const METHODS = {
   'ua-mt': uaMt,
   dtc,
   upc,
+  bcp,
 } satisfies Record<string, Method>;
 
 export type MethodId = keyof typeof METHODS;

@@ -58,10 +58,21 @@ export interface ResultRecord {
     asdDirection: string;
     emptyPolicy: string;
     source: string;
+    /** True when any checkpoint choice (a method's own stage selection or --select-best-on test) looked at the test cases. */
+    testSetUsedForSelection: boolean;
     /** Present when the reported weights were picked by scoring during training. */
     selection: { on: 'test' | 'val'; every: number; after: number; bestIteration: number; bestDice: number } | null;
   };
-  training: { iterations: number; resumedFrom: number; finalLoss: number; runDir: string; log: string; checkpoint: string };
+  training: {
+    iterations: number;
+    resumedFrom: number;
+    finalLoss: number;
+    runDir: string;
+    log: string;
+    checkpoint: string;
+    /** Multi-stage methods: each stage with its length and the selection it made (e.g. BCP's pre-training picked on test). */
+    stages?: { name: string; iterations: number; selectedOn: string | null }[];
+  };
   cases: CaseResult[];
   mean: MetricMeans;
   flags: { emptyPredictions: number; emptyReferences: number };

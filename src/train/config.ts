@@ -72,7 +72,10 @@ export interface ResolvedConfig extends Recipe {
 }
 
 /** A recipe table entry: every value with the file it comes from; params sourced one by one. */
-type SourcedRecipe = Sourced<Omit<Recipe, 'params'>> & { params: Record<string, { value: number | string | boolean; source: string }> };
+type SourcedRecipe = Sourced<Omit<Recipe, 'params' | 'stages'>> & {
+  params: Record<string, { value: number | string | boolean; source: string }>;
+  stages?: { value: StageRecipe[]; source: string };
+};
 
 const LA_SUPERVISED: SourcedRecipe = {
   iterations: { value: 6000, source: 'UAMT:code/train_LA.py (max_iterations 6000; iter_6000.pth is tested)' },
@@ -105,9 +108,9 @@ const UAMT_SCRIPT = 'UAMT:code/train_LA_meanteacher_certainty_unlabel.py';
  */
 function fromScript(base: SourcedRecipe, script: string, own: Partial<SourcedRecipe>): SourcedRecipe {
   const inherited = Object.fromEntries(
-    Object.entries(base).filter(([k]) => k !== 'params').map(([k, v]) => [k, { value: (v as { value: unknown }).value, source: `${script} (METHODS §5.1)` }]),
+    Object.entries(base).filter(([k]) => k !== 'params' && k !== 'stages').map(([k, v]) => [k, { value: (v as { value: unknown }).value, source: `${script} (METHODS §5.1)` }]),
   ) as unknown as SourcedRecipe;
-  return { ...inherited, params: {}, ...own };
+  return { ...inherited, params: {}, stages: undefined, ...own };
 }
 
 /** UA-MT's LA recipe: the base of MT, and of UPC/DTC where they keep its values (METHODS §5.1). */
@@ -188,7 +191,94 @@ const LA_MCF: SourcedRecipe = fromScript(LA_UAMT, MCF_SCRIPT, {
   },
 });
 
-const LA_RECIPES: Record<string, SourcedRecipe> = { supervised: LA_SUPERVISED, mt: LA_MT, 'ua-mt': LA_UAMT_FULL, dtc: LA_DTC, upc: LA_UPC, mcf: LA_MCF };
+const ACMT_ENT = 'ACMT:code/train_ACMT_Ent_3D.py';
+const ACMT_MU = 'ACMT:code/train_ACMT_MU_3D.py';
+const ACMT_PERR = 'ACMT:code/train_ACMT_PErr_3D.py';
+const ACMT_SERR = 'ACMT:code/train_ACMT_SErr_3D_cl2.py';
+/** AC-MT (METHODS §4.9, §5.1): the four scripts share these defaults (Ent L35-71); strategy values from each script. */
+const LA_ACMT: SourcedRecipe = fromScript(LA_UAMT, ACMT_ENT, {
+  iterations: { value: 8000, source: `${ACMT_ENT} L35-71 (--max_iterations 8000; same in the MU/PErr/SErr scripts)` },
+  batchSize: { value: 4, source: `${ACMT_ENT} L35-71 (--batch_size 4)` },
+  labeledBatch: { value: 2, source: `${ACMT_ENT} L35-71 (--labeled_bs 2)` },
+  baseLr: { value: 0.01, source: `${ACMT_ENT} L35-71 (--base_lr 0.01)` },
+  lrSchedule: { value: { kind: 'poly', power: 0.9, maxIterations: 8000 }, source: `${ACMT_ENT} L198-202 (lr = base_lr*(1 - iter_num/max_iterations)**0.9 after each update)` },
+  momentum: { value: 0.9, source: `${ACMT_ENT} (SGD momentum 0.9)` },
+  weightDecay: { value: 1e-4, source: `${ACMT_ENT} (SGD weight_decay 0.0001)` },
+  patch: { value: [112, 112, 80], source: `${ACMT_ENT} L35-71 (--patch_size [112, 112, 80])` },
+  filters: { value: 16, source: 'ACMT:code/networks/vnet.py (VNet n_filters=16 via net_factory_3d)' },
+  dropout: { value: 0.5, source: 'ACMT:code/networks/net_factory_3d.py (vnet / vnet_MTPD has_dropout=True: Dropout3d p=0.5)' },
+  augmentation: { value: 'rotflip-crop', source: `${ACMT_ENT} (RandomRotFlip, RandomCrop, ToTensor)` },
+  evalStrides: { value: [18, 4], source: `ACMT:code/test_3D.py (stride_xy 18, stride_z 4); same in the Ent/PErr/SErr validation (MU validates with 64/64: params)` },
+  checkpointEvery: { value: 1000, source: 'ssl-bench: resume checkpoint (AC-MT itself only writes its best-so-far iter_*_dice_*.pth)' },
+  selectEvery: { value: 50, source: `${ACMT_ENT} ~L235-249 (iter_num > 500 and iter_num % 50 == 0: Dice on test.txt, best kept)` },
+  selectAfter: { value: 500, source: `${ACMT_ENT} ~L235-249 (iter_num > 500)` },
+  emaDecay: { value: 0.99, source: `${ACMT_ENT} L35-71 (--ema_decay 0.99), update_ema_variables` },
+  emaWarmup: { value: true, source: `${ACMT_ENT} update_ema_variables (alpha = min(1 - 1/(global_step+1), alpha))` },
+  consistencyWeight: { value: 0.1, source: `${ACMT_ENT} L35-71 (--consistency 0.1)` },
+  consistencyRampup: { value: 40, source: `${ACMT_ENT} L80-82, L174 (--consistency_rampup 40.0; weight(iter_num//150))` },
+  params: {
+    strategy: { value: 'entropy', source: 'ssl-bench default: the README names no preferred strategy (train_ACMT_{}_3D.py); Ent is the first script and the recipe reference' },
+    teacherNoiseStd: { value: 0.1, source: `${ACMT_ENT} L144-145 (clamp(randn*0.1, -0.2, 0.2) on the teacher input)` },
+    teacherNoiseClip: { value: 0.2, source: `${ACMT_ENT} L144-145` },
+    entThresholdStart: { value: 0.75, source: `${ACMT_ENT} L35-71 (--Ent_th 0.75), L181` },
+    entThresholdEnd: { value: 0.95, source: `${ACMT_ENT} L181 (Ent_th + (0.95 - Ent_th)*sigmoid_rampup(iter_num, max_iterations))` },
+    mcSamples: { value: 8, source: `${ACMT_MU} L145-160 (T = 8: the 2 unlabeled volumes twice, 4 noisy student passes)` },
+    muThresholdStart: { value: 0.75, source: `${ACMT_MU} L182 ((0.75 + 0.15*sigmoid_rampup(iter_num, max_iterations))*ln2)` },
+    muThresholdRise: { value: 0.15, source: `${ACMT_MU} L182 (reaches 0.90*ln2)` },
+    muValidationStrideXY: { value: 64, source: `${ACMT_MU} ~L235-249 (test_all_case stride_xy=64 during training; the final test uses 18)` },
+    muValidationStrideZ: { value: 64, source: `${ACMT_MU} ~L235-249 (stride_z=64 during training; the final test uses 4)` },
+    perrUncertaintyThreshold: { value: 0.1, source: `${ACMT_PERR} (--uncertainty_th 0.1), L180-240 (certain = std < uncertainty_th)` },
+    perrPasses: { value: 10, source: `${ACMT_PERR} L180-240 (for i in range(10): ema_model(unlabeled), dropout on)` },
+    serrFilterBy: { value: 'both', source: `${ACMT_SERR} (--CL_type both), L164-202 (cleanlab.filter.find_label_issues(filter_by='both'))` },
+  },
+});
+
+const BCP_SCRIPT = 'BCP:code/LA_BCP_train.py';
+const LA_BCP: SourcedRecipe = fromScript(LA_UAMT, BCP_SCRIPT, {
+  iterations: { value: 15000, source: `${BCP_SCRIPT} (self_max_iteration 15000; pre_max_iteration 2000)` },
+  batchSize: { value: 8, source: `${BCP_SCRIPT} (batch_size 8)` },
+  labeledBatch: { value: 4, source: `${BCP_SCRIPT} (labeled_bs 4)` },
+  lrSchedule: { value: { kind: 'step', step: 2500, gamma: 0.1 }, source: `${BCP_SCRIPT} L273-276 (self-training)` },
+  emaDecay: { value: 0.99, source: `${BCP_SCRIPT} L270, BCP:code/utils/BCP_utils.py L78-81` },
+  emaWarmup: { value: false, source: 'BCP:code/utils/BCP_utils.py L78-81 (fixed alpha, no warm-up)' },
+  consistencyWeight: { value: 0, source: `${BCP_SCRIPT} L95-97 (computed and logged, unused)` },
+  consistencyRampup: { value: 0, source: `${BCP_SCRIPT} (unused)` },
+  stages: {
+    value: [
+      { name: 'pretrain', iterations: 2000, lrSchedule: { kind: 'constant' }, ema: false, selectOn: 'test', selectEvery: 200, selectAfter: 0, init: { from: 'last', copyToEma: false, keepOptimizer: false } },
+      { name: 'selftrain', iterations: 15000, lrSchedule: { kind: 'step', step: 2500, gamma: 0.1 }, ema: true, selectEvery: 200, selectAfter: 0, init: { from: 'best', copyToEma: true, keepOptimizer: false } },
+    ],
+    source: `${BCP_SCRIPT} L146-171 (pre-train, best test Dice every 200), L220-222 (student and teacher load it, fresh optimiser), L234-292 (self-train)`,
+  },
+  params: {
+    maskRatio: { value: 2 / 3, source: `${BCP_SCRIPT} (--mask_ratio 2/3), BCP:code/utils/BCP_utils.py L18-28` },
+    uWeight: { value: 0.5, source: `${BCP_SCRIPT} (--u_weight 0.5), BCP:code/utils/BCP_utils.py L58-69` },
+  },
+});
+
+const CML_SCRIPT = 'CML:code/CML_LA_train.py';
+const LA_CML: SourcedRecipe = fromScript(LA_BCP, CML_SCRIPT, {
+  emaDecay: { value: 0, source: `${CML_SCRIPT} (no teacher)` },
+  emaWarmup: { value: false, source: `${CML_SCRIPT} (no teacher)` },
+  consistencyWeight: { value: 0, source: `${CML_SCRIPT} (no ramp)` },
+  consistencyRampup: { value: 0, source: `${CML_SCRIPT} (no ramp)` },
+  lrSchedule: { value: { kind: 'step', step: 2500, gamma: 0.1 }, source: `${CML_SCRIPT} L300-304` },
+  stages: {
+    value: [
+      { name: 'pretrain', iterations: 2000, lrSchedule: { kind: 'constant' }, ema: false, selectOn: 'test', selectEvery: 200, selectAfter: 0, init: { from: 'last', copyToEma: false, keepOptimizer: false } },
+      { name: 'train', iterations: 15000, lrSchedule: { kind: 'step', step: 2500, gamma: 0.1 }, ema: false, selectEvery: 200, selectAfter: 0, init: { from: 'best', copyToEma: false, keepOptimizer: true } },
+    ],
+    source: `${CML_SCRIPT} (pre-train 2000 its with best test Dice every 200; load_net_opt L216-217 reloads weights and optimiser; train 15000 its)`,
+  },
+  params: {
+    maskRatio: { value: 2 / 3, source: `${CML_SCRIPT} L39-42 (mask_ratio 2/3)` },
+    labeledWeight: { value: 1.0, source: `${CML_SCRIPT} L39-42 (l_weight 1.0)` },
+    unlabeledWeight: { value: 1.0, source: `${CML_SCRIPT} L39-42 (u_weight 1.0)` },
+    conflictWeight: { value: 0.2, source: `${CML_SCRIPT} L39-42 (dis_weight 0.2)` },
+  },
+});
+
+const LA_RECIPES: Record<string, SourcedRecipe> = { supervised: LA_SUPERVISED, mt: LA_MT, 'ua-mt': LA_UAMT_FULL, dtc: LA_DTC, upc: LA_UPC, mcf: LA_MCF, 'ac-mt': LA_ACMT, bcp: LA_BCP, cml: LA_CML };
 
 /** Synthetic volumes are 64×64×48, so the LA patch and strides shrink in proportion; all else is LA's. */
 function onSynthetic(recipe: SourcedRecipe): SourcedRecipe {
@@ -201,9 +291,23 @@ const RECIPES: Record<string, Record<string, SourcedRecipe>> = {
 };
 
 /** What each profile changes; values not listed keep the paper's. */
+/** Stage lengths, lr steps and selection periods shrunk in proportion to a profile's iteration budget. */
+function scaleStages(r: Recipe, iterations: number, selectEvery: number): StageRecipe[] | undefined {
+  if (!r.stages) return undefined;
+  const factor = iterations / r.iterations;
+  return r.stages.map((st) => ({
+    ...st,
+    iterations: Math.max(1, Math.round(st.iterations * factor)),
+    lrSchedule: st.lrSchedule.kind === 'step' ? { ...st.lrSchedule, step: Math.max(1, Math.round(st.lrSchedule.step * factor)) } : st.lrSchedule,
+    selectEvery,
+    selectAfter: 0,
+  }));
+}
+
 const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
   paper: () => ({}),
   cpu: (r) => ({
+    stages: scaleStages(r, Math.min(r.iterations, 300), 50),
     iterations: Math.min(r.iterations, 300),
     filters: Math.min(r.filters, 8),
     patch: r.patch[0] > 64 ? [96, 96, 64] : r.patch,
@@ -214,9 +318,11 @@ const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
     selectAfter: 0,
   }),
   smoke: (r) => ({
-    iterations: 6,
-    batchSize: 2,
-    labeledBatch: r.labeledBatch === r.batchSize ? 2 : 1,
+    stages: r.stages?.map((st) => ({ ...st, iterations: 3, lrSchedule: st.lrSchedule.kind === 'step' ? { ...st.lrSchedule, step: 2 } : st.lrSchedule, selectEvery: 2, selectAfter: 0 })),
+    iterations: r.stages ? 3 : 6,
+    // Copy-paste methods mix pairs of labeled and of unlabeled samples: they need 2 + 2.
+    batchSize: r.batchSize >= 8 ? 4 : 2,
+    labeledBatch: r.labeledBatch === r.batchSize ? 2 : r.batchSize >= 8 ? 2 : 1,
     filters: 2,
     patch: [32, 32, 16],
     evalStrides: [32, 32],
@@ -238,18 +344,23 @@ export function resolveConfig(args: { method: string; dataset: string; protocol:
   if (!table) throw new UsageError(`no training recipe for dataset ${args.dataset} yet; recipes exist for: ${Object.keys(RECIPES).join(', ')}`);
   const sourced = table[args.method];
   if (!sourced) throw new UsageError(`no ${args.dataset} recipe for method ${args.method}; ${args.dataset} has: ${Object.keys(table).join(', ')}`);
-  const { params, ...common } = sourced;
+  const { params, stages, ...common } = sourced;
   const paper = {
     ...Object.fromEntries(Object.entries(common).map(([k, v]) => [k, v.value])),
     params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.value])),
+    ...(stages ? { stages: structuredClone(stages.value) } : {}),
   } as unknown as Recipe;
   const sources = {
     ...Object.fromEntries(Object.entries(common).map(([k, v]) => [k, v.source])),
     params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.source])),
+    ...(stages ? { stages: stages.source } : {}),
   } as ResolvedConfig['sources'];
   const overrides = PROFILE_OVERRIDES[profile](paper);
   for (const key of Object.keys(overrides) as RecipeKey[]) {
-    if (key !== 'params' && JSON.stringify(overrides[key]) !== JSON.stringify(paper[key])) (sources as Record<string, unknown>)[key] = `profile:${profile}`;
+    if (key !== 'params' && key !== 'stages' && JSON.stringify(overrides[key]) !== JSON.stringify(paper[key])) (sources as Record<string, unknown>)[key] = `profile:${profile}`;
+  }
+  if (overrides.stages && JSON.stringify(overrides.stages) !== JSON.stringify(paper.stages)) (sources as Record<string, unknown>).stages = `profile:${profile} (scaled from: ${stages?.source})`;
+  {
   }
   return { ...paper, ...overrides, method: args.method, dataset: args.dataset, protocol: args.protocol, profile, seed: args.seed, sources };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide, slidingWindow, windowStarts } from '../../src/infer/sliding-window.js';
-import { largestConnectedComponent } from '../../src/infer/postprocess.js';
+import { largestConnectedComponent } from '../../src/util/components.js';
 
 test('window starts: ⌈(dim − patch)/s⌉ + 1 windows, the last snapped to the border', () => {
   assert.deepEqual(windowStarts(175, 112, 18), [0, 18, 36, 54, 63]);
