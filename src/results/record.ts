@@ -59,7 +59,7 @@ export interface ResultRecord {
     emptyPolicy: string;
     source: string;
     /** True when any checkpoint choice (a method's own stage selection or --select-best-on test) looked at the test cases. */
-    testSetUsedForSelection: boolean;
+    testSetUsedForSelection?: boolean;
     /** Present when the reported weights were picked by scoring during training. */
     selection: { on: 'test' | 'val'; every: number; after: number; bestIteration: number; bestDice: number } | null;
   };
