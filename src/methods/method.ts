@@ -26,6 +26,8 @@ export interface TrainBatch {
   labels: Tensor;
   labeledCount: number;
   unlabeledCount: number;
+  /** Labels of every sample, unlabeled ones included — only for a method that asks (DyCON's label-leak option). */
+  allLabels?: Tensor;
 }
 
 export interface StepContext {
@@ -37,7 +39,10 @@ export interface StepContext {
   /** Stream for this step's random draws (dropout masks, noise). */
   rng: Rng;
   /** Name of the training stage (`train` for single-stage methods; e.g. `pretrain`, `selftrain`). */
-  stage: string;
+  stage?: string;
+  /** 0-based epoch of the two-stream sampler and the loop's epoch count (max_epoch), for epoch schedules. */
+  epoch?: number;
+  epochs?: number;
 }
 
 export interface StepLoss {
@@ -73,6 +78,8 @@ export interface Method {
   /** Whether unlabeled samples are drawn (two-stream sampler) or only labeled ones (plain loader). */
   usesUnlabeled: boolean;
   networks(config: ResolvedConfig): NetworkSpec[];
+  /** True when the loss reads the labels of unlabeled samples (a leak; the record marks it). */
+  usesUnlabeledLabels?: (config: ResolvedConfig) => boolean;
   loss(ctx: StepContext): StepLoss;
   evaluation: EvaluationPolicy;
 }

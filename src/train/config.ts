@@ -35,6 +35,10 @@ export interface Recipe {
   /** Unsupervised weight w_max and its ramp length in 150-iteration steps (METHODS §1.5). */
   consistencyWeight: number;
   consistencyRampup: number;
+  /** Clip gradients to this global L2 norm before each update (0 = no clipping). */
+  gradClipNorm: number;
+  /** Skip (and log) an update whose loss is NaN/Inf instead of stopping the run. */
+  skipNonFiniteSteps: boolean;
   /** Method-specific values (thresholds, noise, loss weights), each with its own source. */
   params: Record<string, number | string | boolean>;
   /** Multi-stage methods (BCP, CML: pre-train → train); absent for single-stage ones. */
@@ -93,6 +97,8 @@ const LA_SUPERVISED: SourcedRecipe = {
   checkpointEvery: { value: 1000, source: 'UAMT:code/train_LA.py (saves every 1000 iterations)' },
   selectEvery: { value: 200, source: 'BCP:code/LA_BCP_train.py L278-292 (best test Dice every 200 its; used only with --select-best-on)' },
   selectAfter: { value: 0, source: 'BCP:code/LA_BCP_train.py L278-292' },
+  gradClipNorm: { value: 0, source: 'UAMT:code/train_LA.py (no clipping)' },
+  skipNonFiniteSteps: { value: false, source: 'UAMT:code/train_LA.py (a NaN loss is not skipped; ssl-bench stops with an error)' },
   emaDecay: { value: 0, source: 'UAMT:code/train_LA.py (no teacher)' },
   emaWarmup: { value: false, source: 'UAMT:code/train_LA.py (no teacher)' },
   consistencyWeight: { value: 0, source: 'UAMT:code/train_LA.py (no unlabeled loss)' },

@@ -66,6 +66,20 @@ export interface TrainResult {
   best?: { iteration: number; score: number; file: string };
 }
 
+/** torch.nn.utils.clip_grad_norm_: scale every gradient by min(1, max_norm / (‖g‖₂ + 1e-6)), in place. */
+export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): void {
+  const scale = tf.tidy(() => {
+    const total = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+    return tf.minimum(1, tf.div(maxNorm, tf.add(total, 1e-6)));
+  });
+  for (const key of Object.keys(grads)) {
+    const old = grads[key];
+    grads[key] = tf.mul(old, scale);
+    old.dispose();
+  }
+  scale.dispose();
+}
+
 export const CHECKPOINT_NAME = 'checkpoint.ckpt';
 export const BEST_NAME = 'best.ckpt';
 export const LOG_NAME = 'train.jsonl';
@@ -111,12 +125,13 @@ class CaseCache {
   }
 }
 
-async function makeBatch(cache: CaseCache, ids: { labeled: string[]; unlabeled: string[] }, config: ResolvedConfig, tag: string): Promise<TrainBatch> {
+async function makeBatch(cache: CaseCache, ids: { labeled: string[]; unlabeled: string[] }, config: ResolvedConfig, tag: string, withUnlabeledLabels: boolean): Promise<TrainBatch> {
   const patch = config.patch;
   const voxels = patch[0] * patch[1] * patch[2];
   const all = [...ids.labeled, ...ids.unlabeled];
   const images = new Float32Array(all.length * voxels);
-  const labels = new Int32Array(ids.labeled.length * voxels);
+  const labelled = withUnlabeledLabels ? all.length : ids.labeled.length;
+  const labels = new Int32Array(labelled * voxels);
   for (let i = 0; i < all.length; i++) {
     const vol = await cache.get(all[i]);
     const rng = Rng.derive(config.seed, `augment-${tag}-${i}`);
@@ -125,11 +140,12 @@ async function makeBatch(cache: CaseCache, ids: { labeled: string[]; unlabeled: 
     else if (config.augmentation === 'crop-rotflip') s = randomRotFlip(randomCrop(s, patch, rng), rng);
     else s = randomCrop(s, patch, rng);
     images.set(s.image, i * voxels);
-    if (i < ids.labeled.length) for (let v = 0; v < voxels; v++) labels[i * voxels + v] = s.label[v];
+    if (i < labelled) for (let v = 0; v < voxels; v++) labels[i * voxels + v] = s.label[v];
   }
   return {
     images: tf.tensor5d(images, [all.length, patch[0], patch[1], patch[2], 1]),
-    labels: tf.tensor4d(labels, [ids.labeled.length, patch[0], patch[1], patch[2]], 'int32'),
+    labels: tf.tensor4d(labels.subarray(0, ids.labeled.length * voxels), [ids.labeled.length, patch[0], patch[1], patch[2]], 'int32'),
+    ...(withUnlabeledLabels ? { allLabels: tf.tensor4d(labels, [all.length, patch[0], patch[1], patch[2]], 'int32') } : {}),
     labeledCount: ids.labeled.length,
     unlabeledCount: ids.unlabeled.length,
   };
@@ -277,20 +293,31 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (let k = start; k < end; k++) {
       const lr = learningRate(config.baseLr, stage.lrSchedule, k);
       const tag = single ? `${k}` : `${stage.name}-${k}`;
-      const batch = await makeBatch(cache, sampler.batch(k), config, tag);
+      const batch = await makeBatch(cache, sampler.batch(k), config, tag, Boolean(method.usesUnlabeledLabels?.(config)));
+      const epoch = sampler.epochOf(k);
+      const epochs = Math.floor(stage.iterations / sampler.epochLength) + 1;
       const rng = Rng.derive(config.seed, `step-${tag}`);
       let terms: Record<string, number> = {};
       const { value, grads } = tf.variableGrads(() => {
-        const out = method.loss({ nets, batch, iteration: k, config, rng, stage: stage.name });
+        const out = method.loss({ nets, batch, iteration: k, config, rng, stage: stage.name, epoch, epochs });
         for (const [name, t] of Object.entries(out.terms)) terms[name] = typeof t === 'number' ? t : t.dataSync()[0];
         return out.loss;
       }, trainableVars);
       lastLoss = (await value.data())[0];
+      if (!Number.isFinite(lastLoss) && config.skipNonFiniteSteps) {
+        // DyCON skips an update whose loss is NaN/Inf (train_DyCON_*.py); logged, never silent.
+        tf.dispose([value, grads, batch.images, batch.labels, batch.allLabels]);
+        const line = JSON.stringify({ ...(single ? {} : { stage: stage.name }), iteration: k + 1, lr, loss: String(lastLoss), skipped: true });
+        await fs.appendFile(logFile, line + '\n');
+        log.push(line);
+        continue;
+      }
+      if (config.gradClipNorm > 0) clipByGlobalNorm(grads, config.gradClipNorm);
       if (!Number.isFinite(lastLoss)) {
         throw new SslBenchError('SSLB_DIVERGED', `training diverged at update ${k + 1} of stage ${stage.name}: loss is ${lastLoss}; the last checkpoint is ${checkpointFile}`);
       }
       for (const role of trainable) optimisers[role].step(grads, lr);
-      tf.dispose([value, grads, batch.images, batch.labels]);
+      tf.dispose([value, grads, batch.images, batch.labels, batch.allLabels]);
       if (stage.ema) {
         for (const spec of emaSpecs) emaUpdate(nets[spec.role].store.params, nets[spec.emaOf!].store.params, emaDecay(k, config.emaDecay, config.emaWarmup));
       }
