@@ -12,6 +12,7 @@ import * as datasetsCommand from './datasets.js';
 import * as doctorCommand from './doctor.js';
 import * as metricsCommand from './metrics.js';
 import * as configCommand from './config.js';
+import * as selftestCommand from './selftest.js';
 
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   runCommand,
@@ -20,6 +21,7 @@ const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   doctorCommand,
   metricsCommand,
   configCommand,
+  selftestCommand,
 ];
 
 export function buildProgram(): Command {

@@ -54,6 +54,11 @@ export function computeSdf(mask: ArrayLike<number>, shape: readonly number[]): F
   return out;
 }
 
+/** DTC's transform layer T⁻¹(φ) = sigmoid(−k·φ) (L185), k = 1500 in the script. */
+export function dtcTransform(tanhOut: Tensor, k: number): Tensor {
+  return tf.tidy(() => tf.sigmoid(tf.mul(tanhOut, -k)));
+}
+
 export interface DtcTerms {
   lossSdf: tf.Scalar;
   lossDice: tf.Scalar;
@@ -71,7 +76,7 @@ export function dtcLoss(tanhOut: Tensor, segLogit: Tensor, labels: Tensor, sdf: 
     const prob = tf.sigmoid(tf.squeeze(segLogit, [-1]));
     const lossSdf = tf.mean(tf.square(tf.sub(phiL, sdf))) as tf.Scalar;
     const lossDice = diceLossForeground(samples(prob, 0, labeledCount), labels);
-    const transformed = tf.sigmoid(tf.mul(tf.squeeze(tanhOut, [-1]), -k));
+    const transformed = tf.squeeze(dtcTransform(tanhOut, k), [-1]);
     const lossDtc = tf.mean(tf.square(tf.sub(transformed, prob))) as tf.Scalar;
     const loss = tf.addN([lossDice, tf.mul(lossSdf, beta), tf.mul(lossDtc, weight)]) as tf.Scalar;
     return { lossSdf, lossDice, lossDtc, loss };

@@ -62,3 +62,26 @@ export function halfCeDice(labeledLogits: Tensor, labels: Tensor): { loss: tf.Sc
   const loss = tf.tidy(() => tf.mul(tf.add(ce, dice), 0.5) as tf.Scalar);
   return { loss, ce, dice };
 }
+
+/**
+ * SSL4MIS `DiceLoss(C)._dice_loss` for every class c, background included, pooled over the batch:
+ * 1 − (2Σp_c·g_c + 1e-5)/(Σp_c² + Σg_c² + 1e-5) with g the one-hot target (SSL4MIS:code/utils/losses.py
+ * L156-192). `probabilities` [N, ...spatial, C]; returns [C]. A class absent from target and prediction
+ * still contributes ≈ 1, as in the official code.
+ */
+export function diceLossPerClass(probabilities: Tensor, labels: Tensor): tf.Tensor1D {
+  return tf.tidy(() => {
+    const classes = probabilities.shape[probabilities.shape.length - 1];
+    const g = tf.oneHot(tf.cast(labels, 'int32'), classes).toFloat();
+    const axes = probabilities.shape.slice(0, -1).map((_, i) => i);
+    const smooth = 1e-5;
+    const intersect = tf.sum(tf.mul(probabilities, g), axes);
+    const denom = tf.add(tf.add(tf.sum(tf.mul(probabilities, probabilities), axes), tf.sum(tf.mul(g, g), axes)), smooth);
+    return tf.sub(1, tf.div(tf.add(tf.mul(intersect, 2), smooth), denom)) as tf.Tensor1D;
+  });
+}
+
+/** Dice-MC: SSL4MIS `DiceLoss(C)` on probabilities, the mean of `diceLossPerClass` over the C classes. */
+export function diceLossMultiClass(probabilities: Tensor, labels: Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(diceLossPerClass(probabilities, labels)) as tf.Scalar);
+}

@@ -24,11 +24,16 @@ export function mcUncertainty(mcProbabilities: Tensor[]): { mean: Tensor; uncert
   });
 }
 
+/** m = 1[u < H] as float32 0/1, per voxel [U, ...spatial]. */
+export function uamtCertainMask(uncertainty: Tensor, threshold: number): Tensor {
+  // A float32 tensor compared with a Python float: the threshold is rounded to float32 first.
+  return tf.tidy(() => tf.cast(tf.less(uncertainty, Math.fround(threshold)), 'float32'));
+}
+
 /** Σ m·(p − q)² / (2·Σm + 1e-16) with m = 1[u < H] broadcast over the class channels. */
 export function uamtConsistency(studentUnlabeledLogits: Tensor, teacherLogits: Tensor, uncertainty: Tensor, threshold: number): { value: tf.Scalar; kept: tf.Scalar } {
   return tf.tidy(() => {
-    // A float32 tensor compared with a Python float: the threshold is rounded to float32 first.
-    const mask = tf.cast(tf.less(uncertainty, Math.fround(threshold)), 'float32');
+    const mask = uamtCertainMask(uncertainty, threshold);
     const dist = softmaxMse(studentUnlabeledLogits, teacherLogits);
     const masked = tf.sum(tf.mul(dist, tf.expandDims(mask, -1)));
     const kept = tf.sum(mask);

@@ -12,13 +12,20 @@ import { consistencyWeight } from '../train/schedules.js';
 import { clampedNoise, halfCeDice, samples } from './losses.js';
 import type { Method } from './method.js';
 
+/** ŷ = argmax q (int32) and m = 1[max q ≥ threshold] (float32 0/1) with q = softmax(t/T), per voxel. */
+export function upcPseudoLabels(teacherLogits: Tensor, threshold: number, temperature: number): { pseudo: Tensor; mask: Tensor } {
+  return tf.tidy(() => {
+    const q = tf.softmax(tf.div(teacherLogits, temperature));
+    // `max q >= 0.9` runs in float32: the Python threshold is rounded to float32 first.
+    return { pseudo: tf.argMax(q, -1), mask: tf.cast(tf.greaterEqual(tf.max(q, -1), Math.fround(threshold)), 'float32') };
+  });
+}
+
 /** Default path (L98-120): per-voxel CE against the teacher's argmax, kept where the teacher is confident. */
 export function upcPseudoLabelLoss(studentLogits: Tensor, teacherLogits: Tensor, threshold: number, temperature: number): { loss: tf.Scalar; confident: tf.Scalar } {
   return tf.tidy(() => {
-    const q = tf.softmax(tf.div(teacherLogits, temperature));
-    const classes = q.shape[q.shape.length - 1];
-    const pseudo = tf.argMax(q, -1);
-    const mask = tf.cast(tf.greaterEqual(tf.max(q, -1), Math.fround(threshold)), 'float32');
+    const classes = teacherLogits.shape[teacherLogits.shape.length - 1];
+    const { pseudo, mask } = upcPseudoLabels(teacherLogits, threshold, temperature);
     const ce = tf.neg(tf.sum(tf.mul(tf.logSoftmax(studentLogits), tf.oneHot(pseudo, classes)), -1));
     return { loss: tf.mean(tf.mul(ce, mask)) as tf.Scalar, confident: tf.mean(mask) as tf.Scalar };
   });

@@ -318,7 +318,9 @@ const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
     filters: Math.min(r.filters, 8),
     patch: r.patch[0] > 64 ? [96, 96, 64] : r.patch,
     evalStrides: [Math.max(r.evalStrides[0], 16), Math.max(r.evalStrides[1], 8)],
-    lrSchedule: r.lrSchedule.kind === 'step' ? { ...r.lrSchedule, step: Math.max(1, Math.round((r.lrSchedule.step * Math.min(r.iterations, 300)) / r.iterations)) } : r.lrSchedule,
+    lrSchedule: r.lrSchedule.kind === 'step' || r.lrSchedule.kind === 'step-cumulative'
+      ? { ...r.lrSchedule, step: Math.max(1, Math.round((r.lrSchedule.step * Math.min(r.iterations, 300)) / r.iterations)) }
+      : r.lrSchedule.kind === 'poly' ? { ...r.lrSchedule, maxIterations: Math.min(r.iterations, 300) } : r.lrSchedule,
     checkpointEvery: 100,
     selectEvery: 50,
     selectAfter: 0,
@@ -332,7 +334,7 @@ const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
     filters: 2,
     patch: [32, 32, 16],
     evalStrides: [32, 32],
-    lrSchedule: r.lrSchedule.kind === 'step' ? { ...r.lrSchedule, step: 3 } : r.lrSchedule,
+    lrSchedule: r.lrSchedule.kind === 'step' || r.lrSchedule.kind === 'step-cumulative' ? { ...r.lrSchedule, step: 3 } : r.lrSchedule.kind === 'poly' ? { ...r.lrSchedule, maxIterations: 6 } : r.lrSchedule,
     checkpointEvery: 3,
     selectEvery: 2,
     selectAfter: 0,
