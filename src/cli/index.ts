@@ -13,6 +13,9 @@ import * as doctorCommand from './doctor.js';
 import * as metricsCommand from './metrics.js';
 import * as configCommand from './config.js';
 import * as selftestCommand from './selftest.js';
+import * as tableCommand from './table.js';
+import * as leaderboardCommand from './leaderboard.js';
+import * as checkCommand from './check.js';
 
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   runCommand,
@@ -22,6 +25,9 @@ const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   metricsCommand,
   configCommand,
   selftestCommand,
+  tableCommand,
+  leaderboardCommand,
+  checkCommand,
 ];
 
 export function buildProgram(): Command {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { UsageError } from '../errors.js';
 
 export interface RunFlags {
   method: string;
@@ -17,6 +18,13 @@ export interface RunFlags {
   json?: boolean;
 }
 
+/** What the command line gives: `--method` or `--suite` (with `--seeds`). */
+export interface RunCliFlags extends Omit<RunFlags, 'method'> {
+  method?: string;
+  suite?: string;
+  seeds?: number;
+}
+
 export function parseInteger(name: string, min = 0) {
   return (value: string): number => {
     const n = Number(value);
@@ -29,7 +37,9 @@ export function register(program: Command): void {
   program
     .command('run')
     .description('Train a method on a dataset protocol, evaluate it on the test cases and write a result record')
-    .requiredOption('-m, --method <id>', "method id, a comma-separated list, or 'all' (see `ssl-bench methods`)")
+    .option('-m, --method <id>', "method id, a comma-separated list, or 'all' (see `ssl-bench methods`); with --suite, a subset of its methods")
+    .option('--suite <name>', 'run every method × seed of a paper table in benchmarks/suites/, skipping cells that already have a matching record')
+    .option('--seeds <n>', "with --suite: how many seeds (default: the suite's list)", parseInteger('--seeds', 1))
     .option('-d, --dataset <id>', 'dataset id (see `ssl-bench datasets list`)', 'synthetic')
     .option('-p, --protocol <name>', 'labeled+unlabeled protocol, e.g. 16+64 or 20% (default: the dataset\'s)')
     .option('--profile <name>', 'paper | cpu | smoke (default: paper for real datasets, cpu for synthetic)')
@@ -49,11 +59,21 @@ Examples:
   $ ssl-bench run --method all --dataset synthetic
   $ ssl-bench run --method supervised --dataset synthetic --profile smoke --json
   $ ssl-bench run --method supervised --dataset LA --protocol 16+64 --dry-run
+  $ ssl-bench run --suite synthetic-smoke                   a whole paper table; resumes where it stopped
+  $ ssl-bench run --suite la-16+64 --seeds 3 --dry-run      which cells are done, to run or skipped
 
 An interrupted run resumes from its last checkpoint when started again with the same arguments.`,
     )
-    .action(async (flags: RunFlags) => {
+    .action(async (flags: RunCliFlags, command: Command) => {
+      if (flags.suite !== undefined) {
+        const { runSuite } = await import('./suite-job.js');
+        await runSuite({ ...flags, suite: flags.suite }, (option) => command.getOptionValueSource(option) === 'cli');
+        return;
+      }
+      if (flags.method === undefined) throw new UsageError("run: give --method <id> (or --suite <name>); see `ssl-bench methods`");
+      if (flags.seeds !== undefined) throw new UsageError('--seeds goes with --suite; for one run use --seed <n>');
       const { runCommand } = await import('./run-job.js');
-      await runCommand(flags);
+      const { suite: _suite, seeds: _seeds, ...rest } = flags;
+      await runCommand({ ...rest, method: flags.method });
     });
 }
