@@ -60,6 +60,13 @@ export async function runCommand(flags: RunFlags): Promise<void> {
       config.sources.iterations = 'flag:--iterations';
       for (const stage of config.stages ?? []) stage.iterations = flags.iterations;
     }
+    if (flags.strategy !== undefined) {
+      if (!('strategy' in config.params)) throw new UsageError(`--strategy applies to ac-mt only, not to ${method.id}`);
+      const known = ['entropy', 'mu', 'perr', 'serr'];
+      if (!known.includes(flags.strategy)) throw new UsageError(`unknown --strategy '${flags.strategy}'; known: ${known.join(', ')}`);
+      config.params.strategy = flags.strategy;
+      config.sources.params.strategy = 'flag:--strategy';
+    }
     return { method, config };
   });
   if (flags.dryRun) {
@@ -131,8 +138,26 @@ async function runOne(
   try {
     const { train } = await import('../train/trainer.js');
     const { predictVolume } = await import('../infer/predict.js');
-    const { binaryMetrics } = await import('../metrics/index.js');
-    const evaluationOptions = { patch: config.patch, strides: config.evalStrides, classes: 2, windowsPerCall: 4 };
+    const { binaryMetrics, labelMetrics } = await import('../metrics/index.js');
+    const evaluationOptions = { patch: config.patch, strides: config.evalStrides, classes: config.classes, windowsPerCall: 4 };
+    // Multi-class datasets (ACDC) score each foreground class against the rest and report the mean over
+    // classes, as the ACDC papers do; binary ones score the foreground.
+    const foregroundClasses = Array.from({ length: config.classes - 1 }, (_, i) => i + 1);
+    const scoreCase = (pred: Uint8Array, ref: Uint8Array, shape: number[]): CaseResult & { classes?: Record<string, unknown> } => {
+      if (config.classes <= 2) {
+        const m = binaryMetrics(pred, ref, shape);
+        return { id: '', dice: m.dice, jaccard: m.jaccard, hd95: m.hd95, asd: m.asd, emptyPrediction: m.emptyPrediction, emptyReference: m.emptyReference };
+      }
+      const m = labelMetrics(pred, ref, shape, foregroundClasses);
+      const per = Object.values(m.labels);
+      return {
+        id: '',
+        ...m.mean,
+        emptyPrediction: per.some((c) => c.emptyPrediction),
+        emptyReference: per.some((c) => c.emptyReference),
+        classes: m.labels,
+      };
+    };
     const selectOn = flags.selectBestOn as 'test' | 'val' | undefined;
     // During-training validation as the papers run it: same window and strides, no LCC, Dice only.
     const score = async (nets: Record<string, Network>, on: 'test' | 'val'): Promise<number> => {
@@ -141,7 +166,7 @@ async function runOne(
       for (const id of selectionCases) {
         const vol = await source.load(id);
         const { label } = await predictVolume(method.evaluation.networks.map((r) => nets[r]), { ...method.evaluation, largestComponent: false }, vol.image, vol.shape, evaluationOptions);
-        sum += binaryMetrics(label, vol.label!, vol.shape).dice;
+        sum += scoreCase(label, vol.label!, vol.shape).dice;
       }
       return sum / selectionCases.length;
     };
@@ -171,8 +196,7 @@ async function runOne(
         onWindow: (done, total) => progress.update(`${method.id}: evaluating case ${i + 1}/${split.test.length} (${id}) window ${done}/${total}`),
       });
       // The LA papers call medpy without spacing, so distances are in voxels.
-      const m = binaryMetrics(label, vol.label, vol.shape);
-      cases.push({ id, dice: m.dice, jaccard: m.jaccard, hd95: m.hd95, asd: m.asd, emptyPrediction: m.emptyPrediction, emptyReference: m.emptyReference });
+      cases.push({ ...scoreCase(label, vol.label, vol.shape), id });
     }
     progress.done();
     for (const net of Object.values(trained.nets)) net.dispose();

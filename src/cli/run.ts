@@ -14,6 +14,7 @@ export interface RunFlags {
   iterations?: number;
   allowPartial?: boolean;
   selectBestOn?: string;
+  strategy?: string;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'where datasets live (env SSL_BENCH_DATA)')
     .option('--iterations <n>', 'override the number of training updates', parseInteger('--iterations', 1))
     .option('--allow-partial', 'run on the cases present when a dataset is incomplete (the record says so)')
+    .option('--strategy <name>', 'AC-MT ambiguity selection: entropy | mu | perr | serr (default entropy)')
     .option('--select-best-on <split>', "report the checkpoint with the best Dice on 'test' (as BCP, CML, AC-MT did on LA) or 'val'; the record and tables mark it")
     .option('--dry-run', 'print the resolved configuration of every method and exit')
     .option('--json', 'print the result record(s) as JSON instead of a table; no progress output')

@@ -91,3 +91,67 @@ export function randomCrop(s: Sample, patch: readonly number[], rng: Rng): Sampl
   const start = sample.shape.map((d, a) => (d - patch[a] > 0 ? rng.int(d - patch[a]) : 0));
   return crop(sample, start, patch);
 }
+
+/** A 2-D slice as a [H, W, 1] sample, so the 3-D rot/flip serves the 2-D path too. */
+export interface Sample2d {
+  shape: [number, number];
+  image: Float32Array;
+  label: Uint8Array;
+}
+
+/**
+ * scipy.ndimage.rotate(x, angle, order=0, reshape=False): rotation about the array centre, nearest
+ * neighbour, zero outside — for image and label alike (SSL4MIS random_rotate).
+ */
+export function rotateNearest(s: Sample2d, degrees: number): Sample2d {
+  const [h, w] = s.shape;
+  const t = (degrees * Math.PI) / 180;
+  const cos = Math.cos(t);
+  const sin = Math.sin(t);
+  const cy = (h - 1) / 2;
+  const cx = (w - 1) / 2;
+  const image = new Float32Array(h * w);
+  const label = new Uint8Array(h * w);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      // Inverse mapping of output (y, x) to input coordinates.
+      const sy = cos * (y - cy) - sin * (x - cx) + cy;
+      const sx = sin * (y - cy) + cos * (x - cx) + cx;
+      const iy = Math.round(sy);
+      const ix = Math.round(sx);
+      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+      image[y * w + x] = s.image[iy * w + ix];
+      label[y * w + x] = s.label[iy * w + ix];
+    }
+  }
+  return { shape: [h, w], image, label };
+}
+
+/** scipy.ndimage.zoom(order=0) to `size`: output index o reads input round(o·(n_in − 1)/(n_out − 1)). */
+export function zoomNearest<T extends Float32Array | Uint8Array>(data: T, shape: readonly number[], size: readonly number[]): T {
+  const [h, w] = shape;
+  const [oh, ow] = size;
+  const out = new (data.constructor as new (n: number) => T)(oh * ow);
+  const ry = oh > 1 ? (h - 1) / (oh - 1) : 0;
+  const rx = ow > 1 ? (w - 1) / (ow - 1) : 0;
+  for (let y = 0; y < oh; y++) {
+    const iy = Math.min(h - 1, Math.round(y * ry));
+    for (let x = 0; x < ow; x++) out[y * ow + x] = data[iy * w + Math.min(w - 1, Math.round(x * rx))];
+  }
+  return out;
+}
+
+/**
+ * RandomGenerator of the 2-D scripts: SSL4MIS (p 0.5 rot90+flip, else a rotation by U{−20…19}°) or
+ * BCP/CML (0.5 rot90+flip, else 0.5 rotation, else nothing), then nearest zoom to the output size.
+ */
+export function randomGenerator2d(s: Sample2d, size: readonly number[], rng: Rng, variant: 'ssl4mis' | 'bcp'): Sample2d {
+  let out = s;
+  const flipOrRotate = (): Sample2d => {
+    const r = rotFlip({ shape: [s.shape[0], s.shape[1], 1], image: s.image, label: s.label }, rng.int(4), rng.int(2));
+    return { shape: [r.shape[0], r.shape[1]], image: r.image, label: r.label };
+  };
+  if (rng.next() > 0.5) out = flipOrRotate();
+  else if (variant === 'ssl4mis' || rng.next() > 0.5) out = rotateNearest(s, rng.int(40) - 20);
+  return { shape: [size[0], size[1]], image: zoomNearest(out.image, out.shape, size), label: zoomNearest(out.label, out.shape, size) };
+}

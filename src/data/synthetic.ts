@@ -166,24 +166,86 @@ export class SyntheticSource implements CaseSource {
     this.datasetId = entry.id;
     this.seed = entry.generator.seed;
     this.shape = entry.generator.shape;
-    this.ids = [...new Set(Object.values(entry.splits).flat())];
+    this.generator = entry.generator.name;
+    this.ids = [...new Set(Object.values(entry.splits).flat().filter((id) => !/_slice_\d+$/.test(id)))];
   }
+
+  private readonly generator: string;
 
   /** Generated cases are kept: every method of a `--method all` run reads the same ones (≈1 MB each). */
   private readonly generated = new Map<string, Volume>();
 
   async load(id: string): Promise<Volume> {
-    const index = this.ids.indexOf(id);
+    // 2-D datasets train on slices `<volume>_slice_<k>` of their generated volumes.
+    const slice = /^(.*)_slice_(\d+)$/.exec(id);
+    const volumeId = slice ? slice[1] : id;
+    const index = this.ids.indexOf(volumeId);
     if (index < 0) throw new SslBenchError('SSLB_CASE', `dataset ${this.datasetId}: no case '${id}'`);
-    let vol = this.generated.get(id);
+    let vol = this.generated.get(volumeId);
     if (!vol) {
-      vol = generateLaLikeCase(this.seed, index, this.shape, id);
-      this.generated.set(id, vol);
+      vol = this.generator === 'acdc-like-2d' ? generateAcdcLikeCase(this.seed, index, this.shape, volumeId) : generateLaLikeCase(this.seed, index, this.shape, volumeId);
+      this.generated.set(volumeId, vol);
     }
-    return vol;
+    if (!slice) return vol;
+    const k = Number(slice[2]);
+    const [slices, h, w] = vol.shape;
+    if (k >= slices) throw new SslBenchError('SSLB_CASE', `dataset ${this.datasetId}: ${volumeId} has ${slices} slices, no slice ${k}`);
+    return { id, shape: [h, w], image: vol.image.slice(k * h * w, (k + 1) * h * w), label: vol.label!.slice(k * h * w, (k + 1) * h * w), spacing: [1, 1] };
   }
 
   async missing(): Promise<string[]> {
     return [];
   }
+}
+
+/**
+ * ACDC-like 2-D cases: a stack of short-axis slices with three nested structures — a left-ventricle
+ * blood pool (3), the myocardium ring around it (2) and a crescent right ventricle (1) — over textured
+ * tissue with a bias field and noise, the whole stack min–max normalised to [0, 1] as the SSL4MIS
+ * preprocessing does. The structures shrink towards the apex, so slices differ within a case.
+ */
+export function generateAcdcLikeCase(seed: number, index: number, shape: readonly number[], id = `case${index}`): Volume {
+  if (shape.length !== 3 || shape.some((s) => !Number.isInteger(s) || s < 4)) {
+    throw new SslBenchError('SSLB_SYNTHETIC', `synthetic 2-D generator: shape must be [slices, H, W], got [${shape.join(', ')}]`);
+  }
+  const [slices, h, w] = shape;
+  const rng = Rng.derive(seed, `synthetic2d-case-${index}`);
+  const cy = h * rng.uniform(0.42, 0.58);
+  const cx = w * rng.uniform(0.42, 0.58);
+  const lvRadius = Math.min(h, w) * rng.uniform(0.1, 0.14);
+  const wall = lvRadius * rng.uniform(0.35, 0.55);
+  const rvAngle = rng.uniform(Math.PI * 0.75, Math.PI * 1.25);
+  const intensities = { lv: rng.uniform(0.85, 1), myo: rng.uniform(0.3, 0.45), rv: rng.uniform(0.75, 0.95), bg: rng.uniform(0.15, 0.3) };
+  const texture = waveField(randomWaves(rng, 6, 0.8, 0.08), [slices, h, w]);
+  const bias = waveField(randomWaves(rng, 3, 0.06, 0.2), [slices, h, w]);
+  const noise = Rng.derive(seed, `synthetic2d-noise-${index}`);
+  const n = slices * h * w;
+  const image = new Float32Array(n);
+  const label = new Uint8Array(n);
+  let i = 0;
+  for (let s = 0; s < slices; s++) {
+    const taper = 1 - 0.5 * (s / Math.max(slices - 1, 1));
+    const r = lvRadius * taper;
+    const rOuter = r + wall;
+    const rvCx = cx + Math.cos(rvAngle) * (rOuter + r * 0.6);
+    const rvCy = cy + Math.sin(rvAngle) * (rOuter + r * 0.6);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++, i++) {
+        const d = Math.sqrt((y - cy) * (y - cy) + (x - cx) * (x - cx));
+        const dRv = Math.sqrt(((y - rvCy) / (r * 0.9)) ** 2 + ((x - rvCx) / (r * 1.5)) ** 2);
+        let cls = 0;
+        if (d < r) cls = 3;
+        else if (d < rOuter) cls = 2;
+        else if (dRv < 1 && s < slices - 1) cls = 1;
+        label[i] = cls;
+        const base = cls === 3 ? intensities.lv : cls === 2 ? intensities.myo : cls === 1 ? intensities.rv : intensities.bg;
+        image[i] = (base + texture[i]) * Math.exp(bias[i]) + 0.06 * noise.normal();
+      }
+    }
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of image) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  for (let k = 0; k < n; k++) image[k] = (image[k] - lo) / (hi - lo || 1);
+  return { id, shape: [slices, h, w], image, label, spacing: [1, 1, 1] };
 }

@@ -10,7 +10,7 @@ import { decide, slidingWindow } from './sliding-window.js';
 import { largestConnectedComponent } from '../util/components.js';
 
 export interface PredictOptions {
-  patch: [number, number, number];
+  patch: [number, number, number] | [number, number];
   strides: [number, number];
   classes: number;
   windowsPerCall?: number;
@@ -24,7 +24,13 @@ export async function predictVolume(
   shape: number[],
   options: PredictOptions,
 ): Promise<{ label: Uint8Array; windows: number }> {
+  if (options.patch.length === 2) {
+    const { predictSlices } = await import('./slices.js');
+    const { label } = await predictSlices(nets, policy, image, shape, { size: options.patch, classes: options.classes, onSlice: options.onWindow });
+    return { label, windows: shape[0] };
+  }
   const [px, py, pz] = options.patch;
+  const patch3d: [number, number, number] = options.patch;
   const predictor = async (windows: Float32Array, count: number): Promise<Float32Array> => {
     const probs = tf.tidy(() => {
       const x = tf.tensor5d(windows, [count, px, py, pz, 1]);
@@ -43,7 +49,7 @@ export async function predictVolume(
   const { probabilities, windows } = await slidingWindow(
     image,
     shape,
-    { patch: options.patch, strides: options.strides, classes: options.classes, windowsPerCall: options.windowsPerCall },
+    { patch: patch3d, strides: options.strides, classes: options.classes, windowsPerCall: options.windowsPerCall },
     predictor,
     options.onWindow,
   );

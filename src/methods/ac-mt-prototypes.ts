@@ -1,6 +1,6 @@
 /**
  * AC-MT P-Err's prototype step (`getPrototype`, `calDist` and the selection mask of
- * ACMT:code/train_ACMT_PErr_3D.py L96-112, L205-222), on plain typed arrays: it carries no gradient in
+ * ACMT:code/train_ACMT_PErr_3D.py L87-112 and their use in L180-240), on plain typed arrays: it carries no gradient in
  * the official code (everything runs on teacher outputs under no_grad), so it does not need tensors.
  *
  * The official code upsamples the teacher's block-eight features [U, F, d, h, w] trilinearly

@@ -225,7 +225,7 @@ export interface PErrSelection {
   consistency: tf.Scalar;
 }
 
-/** P-Err (L173-233): MC certainty, rectified label, prototypes, clean/noisy masks and both consistency terms. */
+/** P-Err (L173-246): MC certainty, rectified label, prototypes, clean/noisy masks and both consistency terms. */
 export function perrSelection(inputs: PErrInputs): PErrSelection {
   const { studentUnlabeledLogits: s, mcTeacherLogits, mcTeacherFeatures } = inputs;
   const T = mcTeacherLogits.length;
@@ -288,7 +288,7 @@ export interface SErrSelection {
   consistency: tf.Scalar;
 }
 
-/** S-Err (L148-202): cleanlab label issues of the student argmax against the clean teacher softmax; plain MSE if cleanlab raises. */
+/** S-Err (L148-207): cleanlab label issues of the student argmax against the clean teacher softmax; plain MSE if cleanlab raises. */
 export function serrSelection(studentUnlabeledLogits: Tensor, noisyTeacherLogits: Tensor, cleanTeacherLogits: Tensor, filterBy: FilterBy = 'both'): SErrSelection {
   const shape = studentUnlabeledLogits.shape;
   const C = shape[shape.length - 1];
@@ -309,7 +309,7 @@ export function serrSelection(studentUnlabeledLogits: Tensor, noisyTeacherLogits
   }
 }
 
-/** MU's T MC passes through the student (train mode): the unlabeled samples stacked twice, T/2 noisy passes (L145-160). */
+/** MU's T MC passes through the student (train mode): the unlabeled samples stacked twice, T/2 noisy passes (MU L145-184). */
 function studentMcProbabilities(student: Network, unlabeled: Tensor, T: number, std: number, clip: number, rng: Rng): Tensor[] {
   if (T % 2 !== 0) throw new Error(`AC-MT MU needs an even number of MC samples, got ${T}`);
   const U = unlabeled.shape[0];

@@ -10,6 +10,7 @@ import { uaMt } from './ua-mt.js';
 import { dtc } from './dtc.js';
 import { upc } from './upc.js';
 import { bcp } from './bcp.js';
+import { acMt } from './ac-mt.js';
 
 export const METHODS = {
   supervised,
@@ -18,6 +19,7 @@ export const METHODS = {
   dtc,
   upc,
   bcp,
+  'ac-mt': acMt,
 } satisfies Record<string, Method>;
 
 export type MethodId = keyof typeof METHODS;

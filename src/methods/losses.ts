@@ -85,3 +85,14 @@ export function diceLossPerClass(probabilities: Tensor, labels: Tensor): tf.Tens
 export function diceLossMultiClass(probabilities: Tensor, labels: Tensor): tf.Scalar {
   return tf.tidy(() => tf.mean(diceLossPerClass(probabilities, labels)) as tf.Scalar);
 }
+
+/**
+ * The supervised term of the UA-MT family, by recipe: 0.5·(CE + Dice-FG) on LA (UAMT:code/train_LA.py)
+ * or 0.5·(CE + Dice-MC(C)) on ACDC (SSL4MIS 2-D scripts), chosen by `params.supervisedDice`.
+ */
+export function supervisedTerm(labeledLogits: Tensor, labels: Tensor, diceKind: unknown): { loss: tf.Scalar; ce: tf.Scalar; dice: tf.Scalar } {
+  if (diceKind !== 'multiclass') return halfCeDice(labeledLogits, labels);
+  const ce = crossEntropy(labeledLogits, labels);
+  const dice = tf.tidy(() => diceLossMultiClass(tf.softmax(labeledLogits), labels));
+  return { loss: tf.tidy(() => tf.mul(tf.add(ce, dice), 0.5) as tf.Scalar), ce, dice };
+}

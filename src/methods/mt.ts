@@ -7,7 +7,7 @@
  */
 import { tf, type Tensor } from '../nn/tf.js';
 import { consistencyWeight } from '../train/schedules.js';
-import { clampedNoise, halfCeDice, samples, softmaxMse } from './losses.js';
+import { clampedNoise, samples, softmaxMse, supervisedTerm } from './losses.js';
 import type { Method } from './method.js';
 
 /** mean over unlabeled samples, voxels and both class channels of (softmax(s) − softmax(t))². */
@@ -22,18 +22,20 @@ export const mt: Method = {
   source: 'UAMT:code/train_LA_meanteacher_certainty_unlabel.py without the uncertainty mask; SSL4MIS:code/train_mean_teacher_3D.py L136-158',
   usesUnlabeled: true,
   networks: (config) => [
-    { role: 'student', arch: 'vnet', trainable: true, options: { filters: config.filters, classes: 2, dropout: config.dropout } },
-    { role: 'teacher', arch: 'vnet', trainable: false, emaOf: 'student', options: { filters: config.filters, classes: 2, dropout: config.dropout } },
+    { role: 'student', arch: config.network, trainable: true, options: { filters: config.filters, classes: config.classes, dropout: config.dropout } },
+    { role: 'teacher', arch: config.network, trainable: false, emaOf: 'student', options: { filters: config.filters, classes: config.classes, dropout: config.dropout } },
   ],
   loss: ({ nets, batch, iteration, config, rng }) => {
     const L = batch.labeledCount;
     const U = batch.unlabeledCount;
     const { logits } = nets.student.forward(batch.images, { training: true, rng });
-    const sup = halfCeDice(samples(logits, 0, L), batch.labels);
+    const sup = supervisedTerm(samples(logits, 0, L), batch.labels, config.params.supervisedDice);
     const unlabeled = samples(batch.images, L, U);
     const noise = clampedNoise(unlabeled.shape, Number(config.params.teacherNoiseStd), Number(config.params.teacherNoiseClip), rng.int(2 ** 31));
     const teacher = nets.teacher.forward(tf.add(unlabeled, noise), { training: true, rng }).logits;
-    const consistency = mtConsistency(samples(logits, L, U), teacher);
+    // SSL4MIS MT 2-D replaces the consistency by 0 while k < 1000 (L170-174); LA has no such rule.
+    const start = Number(config.params.consistencyStart ?? 0);
+    const consistency = iteration < start ? tf.scalar(0) : mtConsistency(samples(logits, L, U), teacher);
     const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup);
     const loss = tf.add(sup.loss, tf.mul(consistency, w)) as tf.Scalar;
     return { loss, terms: { loss_ce: sup.ce, loss_dice: sup.dice, loss_consistency: consistency, consistency_weight: w } };

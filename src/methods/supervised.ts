@@ -2,7 +2,7 @@
  * Supervised V-Net baseline (UAMT:code/train_LA.py): only labeled cases, batch 4, loss
  * 0.5·(CE + Dice-FG) (L108-111), V-Net with dropout while training, argmax at test, no LCC.
  */
-import { halfCeDice } from './losses.js';
+import { supervisedTerm } from './losses.js';
 import type { Method } from './method.js';
 
 export const supervised: Method = {
@@ -12,11 +12,11 @@ export const supervised: Method = {
   source: 'UAMT:code/train_LA.py',
   usesUnlabeled: false,
   networks: (config) => [
-    { role: 'student', arch: 'vnet', trainable: true, options: { filters: config.filters, classes: 2, dropout: config.dropout } },
+    { role: 'student', arch: config.network, trainable: true, options: { filters: config.filters, classes: config.classes, dropout: config.dropout } },
   ],
-  loss: ({ nets, batch, rng }) => {
+  loss: ({ nets, batch, rng, config }) => {
     const { logits } = nets.student.forward(batch.images, { training: true, rng });
-    const { loss, ce, dice } = halfCeDice(logits, batch.labels);
+    const { loss, ce, dice } = supervisedTerm(logits, batch.labels, config.params.supervisedDice);
     return { loss, terms: { loss_ce: ce, loss_dice: dice } };
   },
   evaluation: {

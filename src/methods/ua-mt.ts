@@ -7,7 +7,7 @@
  */
 import { tf, type Tensor } from '../nn/tf.js';
 import { consistencyWeight, sigmoidRampup } from '../train/schedules.js';
-import { clampedNoise, halfCeDice, samples, softmaxMse } from './losses.js';
+import { clampedNoise, samples, softmaxMse, supervisedTerm } from './losses.js';
 import type { Method } from './method.js';
 
 /** Threshold H_k = (start + (end − start)·sigmoid_rampup(k, maxIterations))·ln2 (L173), continuous in k. */
@@ -48,8 +48,8 @@ export const uaMt: Method = {
   source: 'UAMT:code/train_LA_meanteacher_certainty_unlabel.py',
   usesUnlabeled: true,
   networks: (config) => [
-    { role: 'student', arch: 'vnet', trainable: true, options: { filters: config.filters, classes: 2, dropout: config.dropout } },
-    { role: 'teacher', arch: 'vnet', trainable: false, emaOf: 'student', options: { filters: config.filters, classes: 2, dropout: config.dropout } },
+    { role: 'student', arch: config.network, trainable: true, options: { filters: config.filters, classes: config.classes, dropout: config.dropout } },
+    { role: 'teacher', arch: config.network, trainable: false, emaOf: 'student', options: { filters: config.filters, classes: config.classes, dropout: config.dropout } },
   ],
   loss: ({ nets, batch, iteration, config, rng }) => {
     const L = batch.labeledCount;
@@ -57,7 +57,7 @@ export const uaMt: Method = {
     const std = Number(config.params.teacherNoiseStd);
     const clip = Number(config.params.teacherNoiseClip);
     const { logits } = nets.student.forward(batch.images, { training: true, rng });
-    const sup = halfCeDice(samples(logits, 0, L), batch.labels);
+    const sup = supervisedTerm(samples(logits, 0, L), batch.labels, config.params.supervisedDice);
     const unlabeled = samples(batch.images, L, U);
     const teacher = nets.teacher.forward(tf.add(unlabeled, clampedNoise(unlabeled.shape, std, clip, rng.int(2 ** 31))), { training: true, rng }).logits;
     // MC estimate (L151-162): the unlabeled volumes stacked twice, T/2 noisy teacher passes.

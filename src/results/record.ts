@@ -22,6 +22,8 @@ export interface CaseResult {
   asd: number;
   emptyPrediction: boolean;
   emptyReference: boolean;
+  /** Multi-class datasets: the metrics of each foreground class (the case's values are their mean). */
+  classes?: Record<string, { dice: number; jaccard: number; hd95: number; asd: number; emptyPrediction: boolean; emptyReference: boolean }>;
 }
 
 export interface MetricMeans {
@@ -52,7 +54,7 @@ export interface ResultRecord {
     /** The checkpoint the method's paper reported, for comparability markers. */
     paperCheckpoint: string;
     strides: [number, number];
-    patch: [number, number, number];
+    patch: number[];
     semantics: string;
     distanceUnit: string;
     asdDirection: string;

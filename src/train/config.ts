@@ -6,6 +6,8 @@
  */
 import { UsageError, unknownChoice } from '../errors.js';
 import type { LrSchedule } from './schedules.js';
+import type { NetworkArch } from '../nn/network.js';
+import { SSL4MIS_2D } from '../methods/ssl4mis-2d.js';
 
 export interface Recipe {
   iterations: number;
@@ -16,12 +18,16 @@ export interface Recipe {
   lrSchedule: LrSchedule;
   momentum: number;
   weightDecay: number;
-  /** Training patch [x, y, z]; multiples of 16 for the V-Net. */
-  patch: [number, number, number];
+  /** Training patch [x, y, z] (multiples of 16 for the V-Net), or the 2-D slice size [H, W] slices are zoomed to. */
+  patch: [number, number, number] | [number, number];
+  /** Network architecture of the recipe (the LA papers' V-Net, the ACDC papers' 2-D U-Net, …). */
+  network: NetworkArch;
+  /** Output classes, background included. */
+  classes: number;
   filters: number;
   /** Dropout3d rate of the V-Net at x5 and x9 during training. */
   dropout: number;
-  augmentation: 'rotflip-crop' | 'crop' | 'crop-rotflip';
+  augmentation: 'rotflip-crop' | 'crop' | 'crop-rotflip' | 'ssl4mis-2d' | 'bcp-2d';
   /** Sliding-window test strides [xy, z] (METHODS §1.8). */
   evalStrides: [number, number];
   /** Write a checkpoint every N updates (and at the end). */
@@ -90,6 +96,8 @@ const LA_SUPERVISED: SourcedRecipe = {
   momentum: { value: 0.9, source: 'UAMT:code/train_LA.py (SGD momentum 0.9)' },
   weightDecay: { value: 1e-4, source: 'UAMT:code/train_LA.py (SGD weight_decay 1e-4)' },
   patch: { value: [112, 112, 80], source: 'UAMT:code/train_LA.py (patch_size 112,112,80)' },
+  network: { value: 'vnet', source: 'UAMT:code/train_LA.py (VNet, METHODS §2.1)' },
+  classes: { value: 2, source: 'UAMT:code/train_LA.py (num_classes 2)' },
   filters: { value: 16, source: 'UAMT:code/train_LA.py (VNet n_filters 16)' },
   dropout: { value: 0.5, source: 'UAMT:code/networks/vnet.py (Dropout3d p=0.5, has_dropout=True)' },
   augmentation: { value: 'rotflip-crop', source: 'UAMT:code/dataloaders/la_heart.py L69-121' },
@@ -228,7 +236,7 @@ const LA_ACMT: SourcedRecipe = fromScript(LA_UAMT, ACMT_ENT, {
     teacherNoiseClip: { value: 0.2, source: `${ACMT_ENT} L144-145` },
     entThresholdStart: { value: 0.75, source: `${ACMT_ENT} L35-71 (--Ent_th 0.75), L181` },
     entThresholdEnd: { value: 0.95, source: `${ACMT_ENT} L181 (Ent_th + (0.95 - Ent_th)*sigmoid_rampup(iter_num, max_iterations))` },
-    mcSamples: { value: 8, source: `${ACMT_MU} L145-160 (T = 8: the 2 unlabeled volumes twice, 4 noisy student passes)` },
+    mcSamples: { value: 8, source: `${ACMT_MU} L145-184 (T = 8: the 2 unlabeled volumes twice, 4 noisy student passes)` },
     muThresholdStart: { value: 0.75, source: `${ACMT_MU} L182 ((0.75 + 0.15*sigmoid_rampup(iter_num, max_iterations))*ln2)` },
     muThresholdRise: { value: 0.15, source: `${ACMT_MU} L182 (reaches 0.90*ln2)` },
     muValidationStrideXY: { value: 64, source: `${ACMT_MU} ~L235-249 (test_all_case stride_xy=64 during training; the final test uses 18)` },
@@ -284,7 +292,112 @@ const LA_CML: SourcedRecipe = fromScript(LA_BCP, CML_SCRIPT, {
   },
 });
 
-const LA_RECIPES: Record<string, SourcedRecipe> = { supervised: LA_SUPERVISED, mt: LA_MT, 'ua-mt': LA_UAMT_FULL, dtc: LA_DTC, upc: LA_UPC, mcf: LA_MCF, 'ac-mt': LA_ACMT, bcp: LA_BCP, cml: LA_CML };
+const DYCON_SCRIPT = 'DyCON:code/train_DyCON_BraTS19.py';
+const DYCON_LOSSES = 'DyCON:code/utils/dycon_losses.py';
+const DYCON_ON_LA = 'ssl-bench assumption: DyCON ships no LA script (METHODS.md L888-892, §8 L1061), so LA reuses the BraTS/Pancreas recipe';
+/** DyCON (METHODS §4.10, §5.1 row "DyCON"): the BraTS/Pancreas recipe on LA patches — an assumption (no LA script). */
+const LA_DYCON: SourcedRecipe = {
+  network: { value: 'unet3d', source: 'DyCON:code/networks/UNet3D_contrastive.py L207-322 (unet_3D with projection head; METHODS §2.2)' },
+  classes: { value: 2, source: `${DYCON_SCRIPT} (num_classes 2)` },
+  iterations: { value: 20000, source: `${DYCON_SCRIPT} L25-96 (--max_iterations 20000; METHODS.md L901)` },
+  batchSize: { value: 8, source: `${DYCON_SCRIPT} L25-96 (--batch_size 8; METHODS.md L899)` },
+  labeledBatch: { value: 4, source: `${DYCON_SCRIPT} L25-96 (--labeled_bs 4; METHODS.md L899)` },
+  baseLr: { value: 0.01, source: `${DYCON_SCRIPT} L25-96 (--base_lr 0.01; METHODS.md L901)` },
+  lrSchedule: { value: { kind: 'constant' }, source: `${DYCON_SCRIPT} (lr never changed; METHODS.md L901, §1.7 L195)` },
+  momentum: { value: 0.9, source: `${DYCON_SCRIPT} (SGD momentum 0.9; METHODS.md L901)` },
+  weightDecay: { value: 1e-4, source: `${DYCON_SCRIPT} (SGD weight_decay 1e-4; METHODS.md L901)` },
+  patch: { value: [112, 112, 80], source: `${DYCON_ON_LA}: LA's 112×112×80 patch, as DyCON's own LA helper var_all_case_LA uses (METHODS.md L889-892); BraTS trains 96³ (L96), Pancreas 112×112×96 (METHODS.md L898-899)` },
+  filters: { value: 16, source: 'DyCON:code/networks/UNet3D_contrastive.py L207-322 ([64,128,256,512,1024]/feature_scale 4; METHODS.md L373)' },
+  dropout: { value: 0.3, source: 'DyCON:code/networks/UNet3D_contrastive.py (element-wise Dropout(p=0.3) on centre and up1; METHODS.md L376-379, L895)' },
+  augmentation: { value: 'crop-rotflip', source: `${DYCON_SCRIPT} L148-155 (RandomCrop → RandomRotFlip; METHODS.md L152, L900)` },
+  evalStrides: { value: [18, 4], source: 'DyCON var_all_case_LA (patch 112×112×80, stride 18/4; METHODS.md L889-890); BraTS/Pancreas test 16/4 at 96³ (METHODS.md L947-948)' },
+  checkpointEvery: { value: 1000, source: 'ssl-bench: resume checkpoint (DyCON itself keeps its best-so-far model)' },
+  selectEvery: { value: 200, source: `${DYCON_SCRIPT} (validation every 200 its, best kept; METHODS.md L264, L945)` },
+  selectAfter: { value: 0, source: `${DYCON_SCRIPT} (validation from the first 200 its; METHODS.md L264)` },
+  gradClipNorm: { value: 1, source: `${DYCON_SCRIPT} L266-267 (clip_grad_norm_ 1.0; METHODS.md L901-902)` },
+  skipNonFiniteSteps: { value: true, source: `${DYCON_SCRIPT} (a NaN/Inf loss skips the update; METHODS.md L902)` },
+  emaDecay: { value: 0.99, source: `${DYCON_SCRIPT} L25-96 (--ema_decay 0.99; METHODS.md L903, §1.6 L176)` },
+  emaWarmup: { value: true, source: `${DYCON_SCRIPT} update_ema_variables (alpha = min(1 - 1/(k+1), 0.99); METHODS.md L176-178)` },
+  consistencyWeight: { value: 0.1, source: `${DYCON_SCRIPT} L25-96 (--consistency 0.1), L98-100, L210 (METHODS.md L937-939)` },
+  consistencyRampup: { value: 200, source: `${DYCON_SCRIPT} L25-96 (--consistency_rampup 200.0), L98-100 (METHODS.md L938, §1.5 L172)` },
+  params: {
+    teacherNoiseStd: { value: 0.1, source: `${DYCON_SCRIPT} L173-178 (clamp(randn*0.1, -0.2, 0.2) on all 8 samples; METHODS.md L903)` },
+    teacherNoiseClip: { value: 0.2, source: `${DYCON_SCRIPT} L173-178 (METHODS.md L903)` },
+    labeledWeight: { value: 1, source: `${DYCON_SCRIPT} L25-96 (--l_weight 1.0; METHODS.md L908)` },
+    unlabeledWeight: { value: 0.5, source: `${DYCON_SCRIPT} L25-96 (--u_weight 0.5; METHODS.md L937-938)` },
+    betaMax: { value: 5, source: `${DYCON_LOSSES} L8-12 (adaptive_beta max 5.0), ${DYCON_SCRIPT} L193-196 (METHODS.md L914-915)` },
+    betaMin: { value: 0.5, source: `${DYCON_LOSSES} L8-12 (adaptive_beta min 0.5; METHODS.md L914-915)` },
+    temperature: { value: 0.6, source: `${DYCON_SCRIPT} L25-96 (--temp 0.6), L189 (METHODS.md L919-920)` },
+    gamma: { value: 2, source: `${DYCON_SCRIPT} L25-96 (--gamma 2.0), L189 (METHODS.md L920)` },
+    useFocal: { value: true, source: `${DYCON_SCRIPT} L25-96 (--use_focal 1), L189 (METHODS.md L920)` },
+    rampupEpochs: { value: 1500, source: `${DYCON_SCRIPT} L189 (FeCLoss rampup_epochs 1500), ${DYCON_LOSSES} L28-47 (METHODS.md L920)` },
+    lambdaCross: { value: 1, source: `${DYCON_LOSSES} L150-235 (lambda_cross 1.0, teacher term on; METHODS.md L932)` },
+    featureScaler: { value: 2, source: `${DYCON_SCRIPT} L25-96 (--feature_scaler 2; embeddings at 1/8; METHODS.md L894, L382-384)` },
+    fecLabels: { value: 'teacher', source: `ssl-bench choice: FeCL patch labels of the unlabeled half from the EMA teacher (P(fg) >= 0.5, down-sampled like the labels). The official code uses the unlabeled volumes' ground truth (${DYCON_SCRIPT} L227-230, L247-251; METHODS.md L941-944): set 'ground-truth' to reproduce that leak` },
+  },
+};
+
+const LA_RECIPES: Record<string, SourcedRecipe> = { supervised: LA_SUPERVISED, mt: LA_MT, 'ua-mt': LA_UAMT_FULL, dtc: LA_DTC, upc: LA_UPC, mcf: LA_MCF, 'ac-mt': LA_ACMT, bcp: LA_BCP, cml: LA_CML, dycon: LA_DYCON };
+
+const FULLY_2D = 'SSL4MIS:code/train_fully_supervised_2D.py';
+const MT_2D = 'SSL4MIS:code/train_mean_teacher_2D.py';
+const UAMT_2D = 'SSL4MIS:code/train_uncertainty_aware_mean_teacher_2D.py';
+
+/** SSL4MIS's ACDC recipe (METHODS §5.2): 2-D U-Net, 256×256 slices, poly lr over 30000 its, best on val. */
+const ACDC_SUPERVISED: SourcedRecipe = {
+  ...fromScript(LA_SUPERVISED, FULLY_2D, {}),
+  iterations: SSL4MIS_2D.iterations,
+  batchSize: { value: 24, source: `${FULLY_2D} (batch_size 24, labeled slices only)` },
+  labeledBatch: { value: 24, source: `${FULLY_2D} (batch_size 24)` },
+  baseLr: SSL4MIS_2D.baseLr,
+  lrSchedule: SSL4MIS_2D.lrSchedule,
+  patch: { value: [256, 256], source: `${FULLY_2D} (RandomGenerator([256, 256]))` },
+  network: { value: 'unet2d', source: 'SSL4MIS:code/networks/unet.py (UNet, METHODS §2.3)' },
+  classes: SSL4MIS_2D.classes,
+  filters: { value: 16, source: 'SSL4MIS:code/networks/unet.py (feature_chns [16, 32, 64, 128, 256])' },
+  dropout: { value: 0, source: 'SSL4MIS:code/networks/unet.py (encoder dropout [0.05 … 0.5] is part of the network)' },
+  augmentation: { value: 'ssl4mis-2d', source: 'SSL4MIS:code/dataloaders/dataset.py L147-167' },
+  evalStrides: { value: [0, 0], source: 'SSL4MIS:code/test_2D_fully.py (slice by slice, no sliding window)' },
+  selectEvery: { value: 200, source: `${FULLY_2D} (validation every 200 its on val.list, best mean Dice kept)` },
+  selectAfter: { value: 0, source: FULLY_2D },
+  checkpointEvery: { value: 3000, source: `${FULLY_2D} (saves every 3000 its)` },
+  params: { supervisedDice: { value: 'multiclass', source: `${FULLY_2D} L112-114 (0.5·(CE + DiceLoss(4)))` } },
+};
+
+const ACDC_MT: SourcedRecipe = {
+  ...fromScript(ACDC_SUPERVISED, MT_2D, {}),
+  batchSize: SSL4MIS_2D.batchSize,
+  labeledBatch: SSL4MIS_2D.labeledBatch,
+  emaDecay: SSL4MIS_2D.emaDecay,
+  emaWarmup: { value: true, source: `${MT_2D} (update_ema_variables with warm-up)` },
+  consistencyWeight: SSL4MIS_2D.consistencyWeight,
+  consistencyRampup: SSL4MIS_2D.consistencyRampup,
+  params: {
+    supervisedDice: { value: 'multiclass', source: `${MT_2D} (0.5·(CE + DiceLoss(4)))` },
+    teacherNoiseStd: { value: 0.1, source: `${MT_2D} (clamp(randn*0.1, -0.2, 0.2))` },
+    teacherNoiseClip: { value: 0.2, source: MT_2D },
+    consistencyStart: SSL4MIS_2D.mtConsistencyStart,
+  },
+};
+
+const ACDC_UAMT: SourcedRecipe = {
+  ...fromScript(ACDC_MT, UAMT_2D, {}),
+  params: {
+    supervisedDice: { value: 'multiclass', source: `${UAMT_2D} (0.5·(CE + DiceLoss(4)))` },
+    teacherNoiseStd: { value: 0.1, source: `${UAMT_2D} L149-162` },
+    teacherNoiseClip: { value: 0.2, source: UAMT_2D },
+    mcSamples: { value: 8, source: `${UAMT_2D} (T = 8)` },
+    thresholdStart: { value: 0.75, source: `${UAMT_2D} L187-188 ((0.75 + 0.25·ramp)·ln2, ln2 kept for 4 classes)` },
+    thresholdEnd: { value: 1.0, source: `${UAMT_2D} L187-188` },
+  },
+};
+
+const ACDC_RECIPES: Record<string, SourcedRecipe> = { supervised: ACDC_SUPERVISED, mt: ACDC_MT, 'ua-mt': ACDC_UAMT };
+
+/** The embedded 2-D stacks are 96×96: slices are not zoomed; everything else is the ACDC recipe. */
+function onSynthetic2d(recipe: SourcedRecipe): SourcedRecipe {
+  return { ...recipe, patch: { value: [96, 96], source: 'ssl-bench: ACDC recipe on the 96×96 synthetic-2d slices' } };
+}
 
 /** Synthetic volumes are 64×64×48, so the LA patch and strides shrink in proportion; all else is LA's. */
 function onSynthetic(recipe: SourcedRecipe): SourcedRecipe {
@@ -294,6 +407,8 @@ function onSynthetic(recipe: SourcedRecipe): SourcedRecipe {
 const RECIPES: Record<string, Record<string, SourcedRecipe>> = {
   LA: LA_RECIPES,
   synthetic: Object.fromEntries(Object.entries(LA_RECIPES).map(([m, r]) => [m, onSynthetic(r)])),
+  ACDC: ACDC_RECIPES,
+  'synthetic-2d': Object.fromEntries(Object.entries(ACDC_RECIPES).map(([m, r]) => [m, onSynthetic2d(r)])),
 };
 
 /** What each profile changes; values not listed keep the paper's. */
@@ -316,7 +431,7 @@ const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
     stages: scaleStages(r, Math.min(r.iterations, 300), 50),
     iterations: Math.min(r.iterations, 300),
     filters: Math.min(r.filters, 8),
-    patch: r.patch[0] > 64 ? [96, 96, 64] : r.patch,
+    patch: r.patch.length === 2 ? (r.patch[0] > 128 ? [128, 128] : r.patch) : r.patch[0] > 64 ? [96, 96, 64] : r.patch,
     evalStrides: [Math.max(r.evalStrides[0], 16), Math.max(r.evalStrides[1], 8)],
     lrSchedule: r.lrSchedule.kind === 'step' || r.lrSchedule.kind === 'step-cumulative'
       ? { ...r.lrSchedule, step: Math.max(1, Math.round((r.lrSchedule.step * Math.min(r.iterations, 300)) / r.iterations)) }
@@ -332,7 +447,7 @@ const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
     batchSize: r.batchSize >= 8 ? 4 : 2,
     labeledBatch: r.labeledBatch === r.batchSize ? 2 : r.batchSize >= 8 ? 2 : 1,
     filters: 2,
-    patch: [32, 32, 16],
+    patch: r.patch.length === 2 ? [32, 32] : [32, 32, 16],
     evalStrides: [32, 32],
     lrSchedule: r.lrSchedule.kind === 'step' || r.lrSchedule.kind === 'step-cumulative' ? { ...r.lrSchedule, step: 3 } : r.lrSchedule.kind === 'poly' ? { ...r.lrSchedule, maxIterations: 6 } : r.lrSchedule,
     checkpointEvery: 3,

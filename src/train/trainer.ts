@@ -12,7 +12,7 @@ import { createNetwork } from '../nn/networks.js';
 import type { Network } from '../nn/network.js';
 import { Rng } from '../util/rng.js';
 import { TwoStreamSampler } from '../data/sampler.js';
-import { randomCrop, randomRotFlip, type Sample } from '../data/augment.js';
+import { randomCrop, randomGenerator2d, randomRotFlip, type Sample } from '../data/augment.js';
 import type { CaseSource, Split, Volume } from '../data/types.js';
 import type { Method, TrainBatch } from '../methods/method.js';
 import type { ResolvedConfig } from './config.js';
@@ -127,7 +127,7 @@ class CaseCache {
 
 async function makeBatch(cache: CaseCache, ids: { labeled: string[]; unlabeled: string[] }, config: ResolvedConfig, tag: string, withUnlabeledLabels: boolean): Promise<TrainBatch> {
   const patch = config.patch;
-  const voxels = patch[0] * patch[1] * patch[2];
+  const voxels = patch.reduce((a, b) => a * b, 1);
   const all = [...ids.labeled, ...ids.unlabeled];
   const images = new Float32Array(all.length * voxels);
   const labelled = withUnlabeledLabels ? all.length : ids.labeled.length;
@@ -135,17 +135,25 @@ async function makeBatch(cache: CaseCache, ids: { labeled: string[]; unlabeled: 
   for (let i = 0; i < all.length; i++) {
     const vol = await cache.get(all[i]);
     const rng = Rng.derive(config.seed, `augment-${tag}-${i}`);
-    let s: Sample = { shape: vol.shape, image: vol.image, label: vol.label ?? new Uint8Array(vol.image.length) };
-    if (config.augmentation === 'rotflip-crop') s = randomCrop(randomRotFlip(s, rng), patch, rng);
-    else if (config.augmentation === 'crop-rotflip') s = randomRotFlip(randomCrop(s, patch, rng), rng);
-    else s = randomCrop(s, patch, rng);
+    const label = vol.label ?? new Uint8Array(vol.image.length);
+    let s: { image: Float32Array; label: Uint8Array };
+    if (patch.length === 2) {
+      if (vol.shape.length !== 2) throw new SslBenchError('SSLB_CASE', `case ${vol.id}: a 2-D recipe trains on slices, got shape [${vol.shape.join(', ')}]`);
+      const variant = config.augmentation === 'bcp-2d' ? 'bcp' : 'ssl4mis';
+      s = randomGenerator2d({ shape: [vol.shape[0], vol.shape[1]], image: vol.image, label }, patch, rng, variant);
+    } else {
+      const sample: Sample = { shape: vol.shape, image: vol.image, label };
+      if (config.augmentation === 'rotflip-crop') s = randomCrop(randomRotFlip(sample, rng), patch, rng);
+      else if (config.augmentation === 'crop-rotflip') s = randomRotFlip(randomCrop(sample, patch, rng), rng);
+      else s = randomCrop(sample, patch, rng);
+    }
     images.set(s.image, i * voxels);
     if (i < labelled) for (let v = 0; v < voxels; v++) labels[i * voxels + v] = s.label[v];
   }
   return {
-    images: tf.tensor5d(images, [all.length, patch[0], patch[1], patch[2], 1]),
-    labels: tf.tensor4d(labels.subarray(0, ids.labeled.length * voxels), [ids.labeled.length, patch[0], patch[1], patch[2]], 'int32'),
-    ...(withUnlabeledLabels ? { allLabels: tf.tensor4d(labels, [all.length, patch[0], patch[1], patch[2]], 'int32') } : {}),
+    images: tf.tensor(images, [all.length, ...patch, 1]),
+    labels: tf.tensor(labels.subarray(0, ids.labeled.length * voxels), [ids.labeled.length, ...patch], 'int32'),
+    ...(withUnlabeledLabels ? { allLabels: tf.tensor(labels, [all.length, ...patch], 'int32') } : {}),
     labeledCount: ids.labeled.length,
     unlabeledCount: ids.unlabeled.length,
   };
