@@ -16,6 +16,7 @@ import * as selftestCommand from './selftest.js';
 import * as tableCommand from './table.js';
 import * as leaderboardCommand from './leaderboard.js';
 import * as checkCommand from './check.js';
+import * as benchCommand from './bench.js';
 
 const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   runCommand,
@@ -28,6 +29,7 @@ const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   tableCommand,
   leaderboardCommand,
   checkCommand,
+  benchCommand,
 ];
 
 export function buildProgram(): Command {

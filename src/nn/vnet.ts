@@ -110,3 +110,27 @@ export class VNet implements Network {
     this.store.dispose();
   }
 }
+
+/**
+ * Forward FLOPs of one sample through the V-Net, counted as the PyTorch reference timing does
+ * (shared/bench/torch_vnet_step.py): 2·out·Cin·k³ per conv, 2·in·Cout·k³ per transposed conv.
+ */
+export function vnetForwardFlops(size: readonly number[], filters: number, classes = 2, inChannels = 1): number {
+  const widths = [1, 2, 4, 8, 16].map((m) => m * filters);
+  const voxels = (level: number) => size.reduce((p, d) => p * Math.floor(d / 2 ** level), 1);
+  let flops = 0;
+  const enc = [1, 2, 3, 3, 3];
+  for (let i = 0; i < 5; i++) {
+    const cin = i === 0 ? inChannels : widths[i];
+    flops += 2 * voxels(i) * widths[i] * cin * 27 + (enc[i] - 1) * 2 * voxels(i) * widths[i] * widths[i] * 27;
+    if (i < 4) flops += 2 * voxels(i + 1) * widths[i + 1] * widths[i] * 8;
+  }
+  const dec = [3, 3, 2, 1];
+  for (let i = 0; i < 4; i++) {
+    const lo = 4 - i;
+    const hi = 3 - i;
+    flops += 2 * voxels(lo) * widths[lo] * widths[hi] * 8;
+    flops += dec[i] * 2 * voxels(hi) * widths[hi] * widths[hi] * 27;
+  }
+  return flops + 2 * voxels(0) * classes * widths[0];
+}
