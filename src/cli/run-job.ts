@@ -67,6 +67,12 @@ export async function runCommand(flags: RunFlags): Promise<void> {
       config.params.strategy = flags.strategy;
       config.sources.params.strategy = 'flag:--strategy';
     }
+    if (flags.feclLabels !== undefined) {
+      if (!('fecLabels' in config.params)) throw new UsageError(`--fecl-labels applies to dycon only, not to ${method.id}`);
+      if (flags.feclLabels !== 'teacher' && flags.feclLabels !== 'ground-truth') throw new UsageError(`unknown --fecl-labels '${flags.feclLabels}'; known: teacher, ground-truth`);
+      config.params.fecLabels = flags.feclLabels;
+      config.sources.params.fecLabels = 'flag:--fecl-labels';
+    }
     return { method, config };
   });
   if (flags.dryRun) {
@@ -241,6 +247,7 @@ async function runOne(
         runDir: path.relative(resultsDir, finalRunDir),
         log: path.relative(resultsDir, path.join(finalRunDir, 'train.jsonl')),
         checkpoint: path.relative(resultsDir, path.join(finalRunDir, path.basename(trained.checkpointFile))),
+        usedUnlabeledLabels: Boolean(method.usesUnlabeledLabels?.(config)),
         ...(config.stages
           ? { stages: config.stages.map((st, i, all) => ({ name: st.name, iterations: st.iterations, selectedOn: (i === all.length - 1 ? selectOn : st.selectOn) ?? null })) }
           : {}),

@@ -15,6 +15,7 @@ export interface RunFlags {
   allowPartial?: boolean;
   selectBestOn?: string;
   strategy?: string;
+  feclLabels?: string;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -51,6 +52,7 @@ export function register(program: Command): void {
     .option('--iterations <n>', 'override the number of training updates', parseInteger('--iterations', 1))
     .option('--allow-partial', 'run on the cases present when a dataset is incomplete (the record says so)')
     .option('--strategy <name>', 'AC-MT ambiguity selection: entropy | mu | perr | serr (default entropy)')
+    .option('--fecl-labels <source>', "DyCON FeCL patch labels of unlabeled cases: 'teacher' (default, no labels of unlabeled data) or 'ground-truth' (the official code's leak; the record and tables mark it)")
     .option('--select-best-on <split>', "report the checkpoint with the best Dice on 'test' (as BCP, CML, AC-MT did on LA) or 'val'; the record and tables mark it")
     .option('--dry-run', 'print the resolved configuration of every method and exit')
     .option('--json', 'print the result record(s) as JSON instead of a table; no progress output')

@@ -11,6 +11,7 @@ import { dtc } from './dtc.js';
 import { upc } from './upc.js';
 import { bcp } from './bcp.js';
 import { acMt } from './ac-mt.js';
+import { dycon } from './dycon.js';
 
 export const METHODS = {
   supervised,
@@ -20,6 +21,7 @@ export const METHODS = {
   upc,
   bcp,
   'ac-mt': acMt,
+  dycon,
 } satisfies Record<string, Method>;
 
 export type MethodId = keyof typeof METHODS;

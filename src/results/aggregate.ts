@@ -24,6 +24,7 @@ export const MARKERS = {
   U: 'published number not verified against the paper (its status in results/published.json)',
   M: 'stored mean disagrees with the per-case metrics; recomputed from the cases',
   E: 'empty predictions, scored 0 on every metric',
+  K: 'labels of the unlabeled cases were used (DyCON official-code leak, opt-in)',
 } as const;
 export type MarkerCode = keyof typeof MARKERS;
 
@@ -166,6 +167,7 @@ function markersFor(records: StoredRecord[], published: PublishedRow | null, pro
   if (mismatched > 0) out.push({ code: 'M', detail: `${mismatched} record(s)` });
   const empty = records.reduce((s, r) => s + r.record.cases.filter((c) => c.emptyPrediction).length, 0);
   if (empty > 0) out.push({ code: 'E', detail: `${empty} case(s)` });
+  if (records.some((r) => r.record.training.usedUnlabeledLabels === true)) out.push({ code: 'K', detail: '' });
   return out;
 }
 

@@ -72,6 +72,8 @@ export interface ResultRecord {
     runDir: string;
     log: string;
     checkpoint: string;
+    /** True when the loss read labels of the unlabeled cases (DyCON's official FeCL leak, opt-in). */
+    usedUnlabeledLabels?: boolean;
     /** Multi-stage methods: each stage with its length and the selection it made (e.g. BCP's pre-training picked on test). */
     stages?: { name: string; iterations: number; selectedOn: string | null }[];
   };
