@@ -22,7 +22,8 @@ export function register(program: Command): void {
         return;
       }
       const { default: Table } = await import('cli-table3');
-      const table = new Table({ head: ['id', 'method', 'official code', 'datasets'] });
+      const style = process.stdout.isTTY ? {} : { head: [], border: [] };
+      const table = new Table({ head: ['id', 'method', 'official code', 'datasets'], style });
       for (const r of rows) table.push([r.id, r.title, r.source, r.datasets.join(', ')]);
       process.stdout.write(table.toString() + '\n');
     });

@@ -22,9 +22,9 @@ function brokenMessage(mutate: (entry: Record<string, any>) => void, id = 'LA'):
   assert.fail('the broken catalog was accepted');
 }
 
-test('the catalog has the five datasets plus synthetic, and the synthetic entry is unchanged', () => {
+test('the catalog has the five datasets plus the embedded synthetic ones, and the synthetic entry is unchanged', () => {
   const cat = loadCatalog();
-  assert.deepEqual(cat.datasets.map((d) => d.id), ['LA', 'ACDC', 'Pancreas-NIH', 'BraTS2019', 'ISLES2022', 'synthetic']);
+  assert.deepEqual(cat.datasets.map((d) => d.id), ['LA', 'ACDC', 'Pancreas-NIH', 'BraTS2019', 'ISLES2022', 'synthetic', 'synthetic-2d']);
   const syn = getDataset('synthetic');
   assert.equal(syn.kind, 'synthetic');
   assert.deepEqual(syn.generator, { name: 'la-like-3d', shape: [64, 64, 48], seed: 1337 });

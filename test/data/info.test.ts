@@ -58,6 +58,7 @@ test('datasets list --json names every dataset with its source kind', async () =
       ['BraTS2019', 'manual', '25+225'],
       ['ISLES2022', 'manual', '20+180'],
       ['synthetic', 'embedded', '8+32'],
+      ['synthetic-2d', 'embedded', '3+17'],
     ],
   );
 });
