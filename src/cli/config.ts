@@ -38,6 +38,7 @@ export function register(program: Command): void {
       const { sources, params, ...values } = config;
       const lines = [`${method.id} on ${entry.id} ${split.protocol} (${split.labeled.length} labeled + ${split.unlabeled.length} unlabeled), profile ${config.profile}`];
       for (const [key, value] of Object.entries(values)) {
+        if (value === undefined) continue;
         const source = (sources as unknown as Record<string, string>)[key];
         lines.push(`  ${key.padEnd(20)} ${JSON.stringify(value).padEnd(40)} ${source ?? ''}`);
       }
