@@ -12,6 +12,8 @@ import { upc } from './upc.js';
 import { bcp } from './bcp.js';
 import { acMt } from './ac-mt.js';
 import { dycon } from './dycon.js';
+import { mcf } from './mcf.js';
+import { cml } from './cml.js';
 
 export const METHODS = {
   supervised,
@@ -19,7 +21,9 @@ export const METHODS = {
   'ua-mt': uaMt,
   dtc,
   upc,
+  mcf,
   bcp,
+  cml,
   'ac-mt': acMt,
   dycon,
 } satisfies Record<string, Method>;

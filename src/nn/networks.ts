@@ -4,6 +4,10 @@
 import { unknownChoice } from '../errors.js';
 import type { Network, NetworkArch } from './network.js';
 import { VNet, type VNetOptions } from './vnet.js';
+import { ResVNet } from './resvnet.js';
+import { DualVNet } from './dual-vnet.js';
+import { UNet3D } from './unet3d.js';
+import { UNet2D } from './unet2d.js';
 
 export interface NetworkOptions extends VNetOptions {
   /** Anything architecture-specific (e.g. the DyCON projection scale). */
@@ -14,6 +18,10 @@ type Factory = (name: string, seed: number, options: NetworkOptions) => Network;
 
 const FACTORIES: Partial<Record<NetworkArch, Factory>> = {
   vnet: (name, seed, options) => new VNet(name, seed, options),
+  resvnet: (name, seed, options) => new ResVNet(name, seed, options),
+  'dual-vnet': (name, seed, options) => new DualVNet(name, seed, options),
+  unet3d: (name, seed, options) => new UNet3D(name, seed, options),
+  unet2d: (name, seed, options) => new UNet2D(name, seed, options),
 };
 
 export function createNetwork(arch: NetworkArch, name: string, seed: number, options: NetworkOptions): Network {
