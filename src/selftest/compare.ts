@@ -68,7 +68,8 @@ export class Checker {
   private maxAbs: number | null = null;
   private readonly covered: Path[] = [];
   private readonly parts: NotImplementedPart[] = [];
-  private readonly notes: string[] = [];
+  /** Notes in order; a group stands for the paths taken as inputs for one reason (one line in the report). */
+  private readonly notes: Array<string | { why: string; paths: string[] }> = [];
 
   constructor(
     private readonly expected: Record<string, VectorValue>,
@@ -102,7 +103,21 @@ export class Checker {
   takeAsInput(path: Path, why: string): VectorValue {
     const { found, value } = this.lookup(path);
     this.covered.push(path);
-    this.notes.push(`${formatPath(path)} used as an input, not checked: ${why}`);
+    const group = this.notes.find((n): n is { why: string; paths: string[] } => typeof n !== 'string' && n.why === why);
+    if (group) group.paths.push(formatPath(path));
+    else this.notes.push({ why, paths: [formatPath(path)] });
+    if (!found) throw new Error(`expected ${formatPath(path)} is missing`);
+    return value;
+  }
+
+  /**
+   * An expected value the project cannot reproduce but that the rest of the vector depends on (an
+   * official random draw): reported as a not-implemented part, and returned so that what follows from it
+   * can be checked.
+   */
+  takeNotImplemented(path: Path, reason: string): VectorValue {
+    const { found, value } = this.lookup(path);
+    this.notImplemented(path, reason);
     if (!found) throw new Error(`expected ${formatPath(path)} is missing`);
     return value;
   }
@@ -182,8 +197,9 @@ export class Checker {
     this.parts.push({ path: formatPath(path), reason });
   }
 
+  /** A remark for the report; a repeated one is kept once. */
   note(text: string): void {
-    this.notes.push(text);
+    if (!this.notes.includes(text)) this.notes.push(text);
   }
 
   /** An error while computing a part: a failure of that part. */
@@ -209,7 +225,11 @@ export class Checker {
       maxAbsError: this.maxAbs,
       notImplemented: this.parts,
       unchecked,
-      notes: this.notes,
+      notes: this.notes.map((n) => {
+        if (typeof n === 'string') return n;
+        const paths = n.paths.length > 4 ? `${n.paths.slice(0, 3).join(', ')}, … (${n.paths.length} values)` : n.paths.join(', ');
+        return `${paths} used as ${n.paths.length > 1 ? 'inputs' : 'an input'}, not checked: ${n.why}`;
+      }),
     };
   }
 

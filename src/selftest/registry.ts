@@ -11,10 +11,15 @@ import * as uamt from './adapters/uamt.js';
 import * as dtc from './adapters/dtc.js';
 import * as upc from './adapters/upc.js';
 import * as ssl4mis from './adapters/ssl4mis.js';
+import * as mcf from './adapters/mcf.js';
+import * as bcp from './adapters/bcp.js';
+import * as cml from './adapters/cml.js';
+import * as acmt from './adapters/acmt.js';
+import * as dycon from './adapters/dycon.js';
 
 export type Registration = { adapter: Adapter } | { notImplemented: string };
 
-const notYet = (method: string): Registration => ({ notImplemented: `${method} is not implemented in the project yet` });
+const notYet = (what: string, why = ''): Registration => ({ notImplemented: `${what} is not implemented in the project yet${why ? ` (${why})` : ''}` });
 
 export const REGISTRY: Readonly<Record<string, Registration>> = {
   common__sigmoid_rampup: { adapter: common.sigmoidRampupAdapter },
@@ -39,11 +44,32 @@ export const REGISTRY: Readonly<Record<string, Registration>> = {
   ssl4mis__dice_ce_4class_2d: { adapter: ssl4mis.diceCe4Class2dAdapter },
   ssl4mis__mt2d_step_loss: { adapter: ssl4mis.mt2dStepLossAdapter },
   ssl4mis__uamt2d_uncertainty: { adapter: ssl4mis.uamt2dUncertaintyAdapter },
-  mcf__: notYet('MCF'),
-  bcp__: notYet('BCP'),
-  cml__: notYet('CML'),
-  acmt__: notYet('AC-MT'),
-  dycon__: notYet('DyCON'),
+  mcf__cdr_sharpen_v_good: { adapter: mcf.mcfStepAdapter },
+  mcf__cdr_sharpen_r_good: { adapter: mcf.mcfStepAdapter },
+  mcf__cdr_sharpen_tie: { adapter: mcf.mcfStepAdapter },
+  bcp__la_pretrain_step: { adapter: bcp.pretrainStepAdapter },
+  bcp__la_self_train_step: { adapter: bcp.selfTrainStepAdapter },
+  bcp__mask_dice_loss: { adapter: bcp.maskDiceLossAdapter },
+  bcp__mask_generators_rng: { adapter: bcp.maskGeneratorsAdapter },
+  bcp__pseudo_label_lcc: { adapter: bcp.pseudoLabelLccAdapter },
+  bcp__ema_fixed_params: { adapter: common.emaFixedBcpAdapter },
+  bcp__acdc_dice_loss_masked: notYet('BCP on ACDC', "ACDC_BCP_train.py's region-masked DiceLoss (squared terms pooled over the batch, smooth 1e-10) has no project counterpart"),
+  bcp__acdc_step: notYet('BCP on ACDC', 'its mixes, region-masked DiceLoss and per-class 2-D LCC pseudo-labels have no project counterpart'),
+  bcp__ema_state_dict_acdc: notYet('BCP on ACDC', "its EMA over the whole state_dict, BN buffers and the truncated int counter included; the project's EMA averages parameters only"),
+  cml__features_discrepancy: { adapter: cml.featuresDiscrepancyAdapter },
+  cml__la_train_step: { adapter: cml.laTrainStepAdapter },
+  cml__acdc_train_step: notYet('CML on ACDC', 'no 2-D per-class LCC pseudo-label function (get_ACDC_2DLargestCC) and no ACDC recipe'),
+  acmt__ent_selection: { adapter: acmt.entSelectionAdapter },
+  acmt__mu_selection: { adapter: acmt.muSelectionAdapter },
+  acmt__perr_selection: { adapter: acmt.perrSelectionAdapter },
+  acmt__serr_selection: { adapter: acmt.serrSelectionAdapter },
+  acmt__serr_fallback: { adapter: acmt.serrSelectionAdapter },
+  dycon__schedules: { adapter: dycon.schedulesAdapter },
+  dycon__uncl: { adapter: dycon.unclAdapter },
+  dycon__fecl: { adapter: dycon.feclAdapter },
+  dycon__patch_labels: { adapter: dycon.patchLabelsAdapter },
+  dycon__double_softmax_mse: { adapter: dycon.doubleSoftmaxMseAdapter },
+  dycon__step_losses: { adapter: dycon.stepLossesAdapter },
 };
 
 /** The registration for a vector name; unknown names are not implemented. */

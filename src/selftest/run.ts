@@ -122,11 +122,17 @@ function fmtErr(x: number | null): string {
   return x === null ? '-' : x === 0 ? '0' : x.toExponential(2);
 }
 
-/** Groups not-implemented parts by reason: "a, b, c: reason". */
+/** Paths listed in the text report per reason before the rest is counted (the JSON report lists all). */
+const LISTED_PATHS = 4;
+
+/** Groups not-implemented parts by reason: "a, b, c: reason", long groups shortened to their first paths and a count. */
 function groupParts(parts: { path: string; reason: string }[]): string[] {
   const byReason = new Map<string, string[]>();
   for (const p of parts) byReason.set(p.reason, [...(byReason.get(p.reason) ?? []), p.path]);
-  return [...byReason].map(([reason, paths]) => `${paths.join(', ')}: ${reason}`);
+  return [...byReason].map(([reason, paths]) => {
+    const shown = paths.length > LISTED_PATHS ? `${paths.slice(0, LISTED_PATHS - 1).join(', ')}, … (${paths.length} parts)` : paths.join(', ');
+    return `${shown}: ${reason}`;
+  });
 }
 
 export function formatReport(report: SelftestReport): string {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Checker, formatPath } from '../../src/selftest/compare.js';
 import { learningRate } from '../../src/train/schedules.js';
+import { laRecipe } from '../../src/selftest/adapter.js';
 import { readFixture } from './helpers.js';
 
 const f32 = { rel: 1e-5, abs: 1e-6 };
@@ -57,23 +58,35 @@ test('learning rates are float64: compared at 1e-12 relative, so 1e-11 off fails
   assert.equal(d.summary().failureCount, 0);
 });
 
-test("MCF's cumulative step schedule reproduces the official lr of every queried update", () => {
-  // The selftest reports the MCF row not-implemented (MCF is not a project method yet); the schedule
-  // kind it needs is checked here against the same row.
+test("MCF's recipe schedule gives the official lr of every queried update exactly, not only at 1e-12", () => {
+  // The selftest compares lrs at 1e-12; the cumulative schedule multiplies the running value as the
+  // script does, so it is exact: 0.01·0.1·0.1 is the double nearest 1e-4, unlike 0.01·0.1².
   const v = readFixture('common__lr_schedules');
   const row = v.expected['MCF LA (both networks)'];
-  const schedule = { kind: 'step-cumulative', step: 2500, gamma: 0.1 } as const;
+  const { lrSchedule } = laRecipe('mcf');
   v.inputs.query_updates.forEach((u: number, i: number) => {
     const exp = row.lr_used[i];
     if (exp === null) return assert.ok(u >= row.n_updates);
-    // Exact: the schedule multiplies the running value as the script does.
-    assert.equal(learningRate(v.params.base_lr, schedule, u), exp, `update ${u}`);
+    assert.equal(learningRate(v.params.base_lr, lrSchedule, u), exp, `update ${u}`);
   });
-  for (const [u, lr] of row.first_update_with_new_lr) {
-    assert.equal(learningRate(0.01, schedule, u), lr);
-    if (u > 0) assert.notEqual(learningRate(0.01, schedule, u - 1), lr);
-  }
-  assert.equal(learningRate(0.01, schedule, 5001), 0.0001, '0.01·0.1·0.1 is the double nearest 1e-4');
+  assert.equal(learningRate(0.01, lrSchedule, 5001), 0.0001);
+});
+
+test('a value taken as an input is covered and noted once per reason; a draw the port cannot make is a not-implemented part', () => {
+  const c = new Checker({ a: [3, 4], b: [[0, 38, 7]], c: 5 }, f32);
+  assert.deepEqual(c.takeAsInput(['a', 0], 'given'), 3);
+  c.takeAsInput(['a', 1], 'given');
+  assert.equal(c.takeNotImplemented(['b', 0, 2], 'numpy stream'), 7);
+  c.exact(['b', 0, 0], 0);
+  c.exact(['b', 0, 1], 38);
+  c.note('n');
+  c.note('n');
+  const s = c.summary();
+  assert.deepEqual(s.notes, ['a[0], a[1] used as inputs, not checked: given', 'n']);
+  assert.deepEqual(s.notImplemented, [{ path: 'b[0][2]', reason: 'numpy stream' }]);
+  assert.deepEqual(s.unchecked, ['c']);
+  assert.equal(s.compared, 2);
+  assert.throws(() => c.takeNotImplemented(['d'], 'x'), /expected d is missing/);
 });
 
 test('paths name script entries readably; structure queries never expose numbers', () => {

@@ -5,83 +5,77 @@ import { readdirSync } from 'node:fs';
 import { runSelftest, runVectorFile, selftestFailed, formatReport, DEFAULT_VECTOR_DIR } from '../../src/selftest/run.js';
 import { loadVectorFile } from '../../src/selftest/vector.js';
 import { lookup } from '../../src/selftest/registry.js';
-import { isRegistered } from '../../src/selftest/adapter.js';
 import { SslBenchError } from '../../src/errors.js';
 import { FIXTURES, readFixture, writeVectors } from './helpers.js';
 
-const IMPLEMENTED = /^(common|sup|mt|uamt|dtc|upc|ssl4mis)__/;
-const NOT_YET = /^(mcf|bcp|cml|acmt|dycon)__/;
+/** What the project does not have yet: BCP and CML on ACDC. Every other vector passes. */
+const NOT_YET = ['bcp__acdc_dice_loss_masked', 'bcp__acdc_step', 'bcp__ema_state_dict_acdc', 'cml__acdc_train_step'];
+/** Vectors of integers only (boxes, components): nothing float to measure a relative error on. */
+const EXACT_ONLY = ['bcp__mask_generators_rng', 'bcp__pseudo_label_lcc'];
 
 test('the project copy of the vectors is the default and holds all 48', () => {
   assert.equal(path.resolve(DEFAULT_VECTOR_DIR), path.resolve(FIXTURES));
   assert.equal(readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).length, 48);
 });
 
-test('every vector of an implemented family passes, with every expected output checked; the other methods are not implemented', async () => {
+test('every vector passes with every expected output checked, except the ACDC copy-paste vectors (not implemented)', async () => {
   const report = await runSelftest();
   assert.equal(report.backend, 'cpu');
   assert.equal(report.cases.length, 48);
   for (const c of report.cases) {
-    if (IMPLEMENTED.test(c.name)) {
-      assert.equal(c.status, 'pass', `${c.name}: ${c.failures.join('; ')}`);
-      assert.ok(c.compared > 0, c.name);
-      assert.deepEqual(c.unchecked, [], `${c.name} leaves outputs unchecked`);
-      assert.ok(c.maxRelError !== null && c.maxRelError < 2e-5, `${c.name}: max rel err ${c.maxRelError}`);
-    } else {
-      assert.match(c.name, NOT_YET);
-      const registration = lookup(c.name);
-      // Until a method's adapters are registered its vectors are not implemented; once they are, they pass.
-      if ('notImplemented' in registration) {
-        assert.equal(c.status, 'not-implemented', c.name);
-        assert.match(c.reason ?? '', /not implemented in the project yet/);
-        assert.equal(c.compared, 0);
-      } else {
-        assert.equal(c.status, 'pass', c.name);
-      }
+    if (NOT_YET.includes(c.name)) {
+      assert.equal(c.status, 'not-implemented', c.name);
+      assert.match(c.reason ?? '', /^(BCP|CML) on ACDC is not implemented in the project yet/);
+      assert.ok('notImplemented' in lookup(c.name));
+      assert.equal(c.compared, 0);
+      continue;
     }
+    assert.equal(c.status, 'pass', `${c.name}: ${c.failures.join('; ')}`);
+    assert.ok(c.compared > 0, c.name);
+    assert.deepEqual(c.unchecked, [], `${c.name} leaves outputs unchecked`);
+    if (EXACT_ONLY.includes(c.name)) assert.equal(c.maxRelError, null, c.name);
+    else if (c.name.startsWith('mcf__')) {
+      // p^10 of the sharpened pseudo-label underflows to float32 subnormals (METHOD-VECTORS §2): large
+      // relative differences on values ~1e-40, far inside the abs tolerance.
+      assert.ok(c.maxAbsError !== null && c.maxAbsError < 1e-6, `${c.name}: max abs err ${c.maxAbsError}`);
+    } else assert.ok(c.maxRelError !== null && c.maxRelError < 2e-5, `${c.name}: max rel err ${c.maxRelError}`);
   }
-  assert.equal(report.summary.fail, 0);
-  assert.equal(report.summary.pass + report.summary.notImplemented, 48);
-  assert.ok(report.summary.pass >= 22);
+  assert.deepEqual(report.summary, { pass: 44, fail: 0, notImplemented: 4 });
   assert.equal(selftestFailed(report), false);
   assert.equal(selftestFailed(report, true), true, '--strict fails while anything is not implemented');
   const text = formatReport(report);
   assert.match(text, /^PASS +dtc__losses +max_rel_err=\S+/m);
-  assert.match(text, new RegExp(`^selftest: ${report.summary.pass} pass, 0 fail, ${report.summary.notImplemented} not implemented`, 'm'));
+  assert.match(text, /^PASS +acmt__serr_selection +max_rel_err=\S+/m);
+  assert.match(text, /^selftest: 44 pass, 0 fail, 4 not implemented/m);
 });
 
-test('mixed vectors evaluate the implemented scripts and list the others as not-implemented parts', () => {
+test('mixed vectors evaluate every script the project has and list only the others as not-implemented parts', () => {
   const staircase = runVectorFile(path.join(FIXTURES, 'common__consistency_weight_staircase.json'));
   assert.equal(staircase.status, 'pass');
-  const parts = staircase.notImplemented.map((p) => p.path);
-  for (const s of ['DyCON BraTS19', 'DyCON Pancreas', 'BCP LA (computed, logged, unused)', 'BCP ACDC (computed, logged, unused)']) assert.ok(parts.includes(JSON.stringify(s)), s);
-  for (const s of ['UA-MT (LA)', 'DTC (LA)', 'UPC (LA)', 'SSL4MIS MT 2D (ACDC)', 'SSL4MIS UA-MT 2D (ACDC)', 'SSL4MIS MT 3D']) assert.ok(!parts.includes(JSON.stringify(s)), `${s} must be evaluated`);
-  // MCF and AC-MT rows use the shared staircase with their recipe: evaluated once the method is registered.
-  const gated: Array<[string, string[]]> = [
-    ['mcf', ['MCF (LA)']],
-    ['ac-mt', ['AC-MT Ent (LA)', 'AC-MT MU (LA)', 'AC-MT PErr (LA)', 'AC-MT SErr (LA)']],
-  ];
-  let evaluated = 6;
-  for (const [id, rows] of gated) {
-    for (const row of rows) assert.equal(parts.includes(JSON.stringify(row)), !isRegistered(id), row);
-    if (isRegistered(id)) evaluated += rows.length;
-  }
-  // 24 iterations per evaluated script, the recipe values of those with a recipe, the MT-2D loss_active list.
-  assert.equal(staircase.compared, 24 * evaluated + 2 * (evaluated - 1) + 24);
-  assert.match(staircase.notes.join('\n'), /"SSL4MIS MT 3D"\.consistency used as an input, not checked/);
+  // BCP computes its weight only to log it; the project's BCP has none. BCP-ACDC is not implemented.
+  assert.deepEqual(staircase.notImplemented.map((p) => p.path), ['"BCP LA (computed, logged, unused)"', '"BCP ACDC (computed, logged, unused)"']);
+  // 13 scripts × 24 iterations, the recipe values of the 12 with a recipe, the MT-2D loss_active list.
+  assert.equal(staircase.compared, 24 * 13 + 2 * 12 + 24);
+  assert.match(staircase.notes.join('\n'), /"SSL4MIS MT 3D"\.consistency, "SSL4MIS MT 3D"\.consistency_rampup used as inputs, not checked/);
 
   const lr = runVectorFile(path.join(FIXTURES, 'common__lr_schedules.json'));
   assert.equal(lr.status, 'pass');
-  const lrParts = lr.notImplemented.map((p) => p.path.replace(/"/g, '').split(' ')[0]);
-  for (const s of ['BCP', 'CML', 'constant']) assert.ok(lrParts.includes(s), s);
-  assert.equal(lrParts.includes('MCF'), !isRegistered('mcf'));
-  assert.equal(lrParts.includes('AC-MT'), !isRegistered('ac-mt'));
+  assert.deepEqual(lr.notImplemented, []);
   assert.match(lr.notes.join('\n'), /Supervised V-Net: the official run is the recipe's iterations \+ 1/);
+  assert.match(lr.notes.join('\n'), /BCP pre-training, CML pre-training, DyCON .*BCP\/CML on ACDC are not implemented/);
 
   const thresholds = runVectorFile(path.join(FIXTURES, 'common__thresholds.json'));
   assert.equal(thresholds.status, 'pass');
-  assert.ok(thresholds.notImplemented.length === 4 && thresholds.notImplemented.every((p) => p.path.includes('AC-MT')));
-  assert.equal(thresholds.compared, 4 * 15);
+  assert.deepEqual(thresholds.notImplemented, []);
+  assert.equal(thresholds.compared, 8 * 15);
+
+  // The RNG stream is not reproduced: each official draw is a not-implemented part used as the corner.
+  const rng = runVectorFile(path.join(FIXTURES, 'bcp__mask_generators_rng.json'));
+  assert.equal(rng.status, 'pass');
+  const reasons = new Set(rng.notImplemented.map((p) => p.reason));
+  assert.equal(rng.notImplemented.filter((p) => /randint_calls\[\d\]\[2\]$/.test(p.path)).length, 4 * (3 + 3 + 3 + 2));
+  assert.ok([...reasons].some((r) => /hard-coded to a 112×112×80 patch/.test(r)));
+  assert.ok(rng.notImplemented.some((p) => p.path === '"BCP ACDC generate_mask 256x256"'));
 });
 
 /** Copy of a fixture with one expected value changed; returns the case report. */
@@ -115,6 +109,41 @@ test('a tampered copy of a vector fails: scalar, float tensor element, bool mask
   // An input changed instead of an output: the computed values move, so the case fails too.
   const input = tampered('sup__la_supervised_loss', (v) => (v.inputs.logits.data[0] += 0.5));
   assert.equal(input.status, 'fail');
+});
+
+test('tampered copies of the copy-paste, MCF, AC-MT and DyCON vectors fail at the changed value', () => {
+  const good = tampered('mcf__cdr_sharpen_tie', (v) => {
+    v.expected.good_student = 0;
+    v.expected.good_student_name = 'vnet';
+  });
+  assert.equal(good.status, 'fail');
+  assert.deepEqual(good.failures, ['good_student: got 1, expected 0', 'good_student_name: got "resnet", expected "vnet"']);
+
+  const sel = tampered('acmt__ent_selection', (v) => {
+    const d = v.expected.per_iteration[1].selected.data;
+    d[100] = 1 - d[100];
+  });
+  assert.match(sel.failures.join('\n'), /^per_iteration\[1\]\.selected: 1 of 1024 bool elements differ/m);
+
+  const issues = tampered('acmt__serr_selection', (v) => (v.expected.confident_joint_calibrated.data[1] += 1));
+  assert.match(issues.failures[0], /^confident_joint_calibrated: 1 of 4 int64 elements differ; first at \[0,1\]: got 62, expected 63/);
+
+  const box = tampered('bcp__mask_generators_rng', (v) => (v.expected['CML ACDC generate_mask_2D 256x256'][1].box_voxels += 1));
+  assert.match(box.failures[0], /^"CML ACDC generate_mask_2D 256x256"\[1\]\.box_voxels: got 16384, expected 16385/);
+
+  // A different draw moves the box: the draw is really the corner of the project's mask.
+  const draw = tampered('bcp__la_self_train_step', (v) => (v.inputs.box_draws[0] = 0));
+  assert.equal(draw.status, 'fail');
+  assert.ok(draw.failures.some((f) => f.startsWith('img_mask: ')));
+
+  const part = tampered('bcp__la_self_train_step', (v) => (v.expected.mix_loss_parts.u.ce_patch *= 1 + 1e-3));
+  assert.deepEqual(part.failures.map((f) => f.split(':')[0]), ['mix_loss_parts.u.ce_patch']);
+
+  const cml = tampered('cml__la_train_step', (v) => (v.expected.weights.dis_weight = 0.1));
+  assert.match(cml.failures[0], /^weights\.dis_weight: got 0\.2, expected 0\.1/);
+
+  const hard = tampered('dycon__fecl', (v) => (v.expected.per_epoch[2].cross_hard_negatives = 11));
+  assert.deepEqual(hard.failures, ['per_epoch[2].cross_hard_negatives: got 10, expected 11']);
 });
 
 test('the float64 quantities of a float32 file are compared at 1e-12, the float32 ones at the file tolerance', () => {

@@ -2,7 +2,8 @@
  * @file Adapters for the `common__*` vectors: ramps, consistency-weight staircases, thresholds, learning
  * rates, cross-entropy and the EMA teacher update. Several of these vectors list one entry per official
  * script; an entry is evaluated when the project implements that script's rule, and is reported
- * not-implemented otherwise (methods the project does not have yet, or bookkeeping it does not model).
+ * not-implemented otherwise (the ACDC copy-paste scripts the project does not have yet, or bookkeeping
+ * it does not model).
  */
 import { tf } from '../../nn/tf.js';
 import { ParameterStore } from '../../nn/module.js';
@@ -10,9 +11,11 @@ import { Rng } from '../../util/rng.js';
 import { consistencyWeight, cosineRampdown, emaDecay, learningRate, linearRampup, sigmoidRampup, type LrSchedule } from '../../train/schedules.js';
 import { emaUpdate } from '../../train/ema.js';
 import { crossEntropy } from '../../methods/losses.js';
+import { crossEntropyMasked } from '../../methods/copy-paste.js';
+import { entThreshold, muThreshold } from '../../methods/ac-mt.js';
 import { uamtThreshold } from '../../methods/ua-mt.js';
 import { mt2dConsistencyActive, SSL4MIS_2D, uamt2dThreshold } from '../../methods/ssl4mis-2d.js';
-import { isRegistered, laRecipe, notImplementedReason, part, type Adapter } from '../adapter.js';
+import { laRecipe, notImplementedReason, part, type Adapter } from '../adapter.js';
 import type { Checker } from '../compare.js';
 import { inputChannelsLast, readScalar, toTensor } from '../tensors.js';
 import { inputNumber, inputNumbers, inputPairs, inputTensor, vectorError, type VectorInput } from '../vector.js';
@@ -30,12 +33,6 @@ function rampAdapter(f: (current: number, length: number) => number): Adapter {
 export const sigmoidRampupAdapter = rampAdapter(sigmoidRampup);
 export const cosineRampdownAdapter = rampAdapter(cosineRampdown);
 export const linearRampupAdapter = rampAdapter(linearRampup);
-
-/** Why a script entry is not evaluated; a gated one names the registration that would enable it. */
-function gatedReason(script: string, method?: string): string {
-  const why = notImplementedReason(script);
-  return method ? `${why} (evaluated with its recipe once '${method}' is registered in src/methods/index.ts)` : why;
-}
 
 // ---- consistency-weight staircase ----
 
@@ -62,19 +59,28 @@ function recipeWeight(method: string): () => WeightSource {
 /**
  * Script entries whose rule is the shared staircase. `weight` gives the project's values (compared with
  * the script's); `vectorParams` marks a script whose formula the project implements but whose defaults
- * it has no recipe for, so the script's values are taken from the vector. `method` gates an entry on
- * that method being registered: until then the entry is not implemented.
+ * it has no recipe for, so the script's values are taken from the vector; `reason` marks an entry the
+ * project has no counterpart for.
  */
-const WEIGHT_SCRIPTS: ReadonlyArray<{ pattern: RegExp; method?: string; weight?: () => WeightSource; vectorParams?: string }> = [
+const WEIGHT_SCRIPTS: ReadonlyArray<{ pattern: RegExp; weight?: () => WeightSource; vectorParams?: string; reason?: string; note?: string }> = [
   { pattern: /^UA-MT \(LA\)$/, weight: recipeWeight('ua-mt') },
   { pattern: /^DTC \(LA\)$/, weight: recipeWeight('dtc') },
   { pattern: /^UPC \(LA\)$/, weight: recipeWeight('upc') },
-  { pattern: /^MCF \(LA\)$/, method: 'mcf', weight: recipeWeight('mcf') },
-  { pattern: /^AC-MT (Ent|MU|PErr|SErr) \(LA\)$/, method: 'ac-mt', weight: recipeWeight('ac-mt') },
+  { pattern: /^MCF \(LA\)$/, weight: recipeWeight('mcf') },
+  { pattern: /^AC-MT (Ent|MU|PErr|SErr) \(LA\)$/, weight: recipeWeight('ac-mt') },
+  {
+    pattern: /^DyCON (BraTS19|Pancreas)$/,
+    weight: recipeWeight('dycon'),
+    note: "DyCON BraTS19/Pancreas: checked against the project's DyCON recipe, which is those scripts' recipe reused on LA (DyCON ships no LA script)",
+  },
   { pattern: /^SSL4MIS (MT|UA-MT) 2D \(ACDC\)$/, weight: SSL4MIS_2D_WEIGHT },
   {
     pattern: /^SSL4MIS MT 3D$/,
     vectorParams: "the project's MT computes train_mean_teacher_3D.py's consistency lines (src/methods/mt.ts) but has no recipe with that script's BraTS defaults",
+  },
+  {
+    pattern: /^BCP LA\b/,
+    reason: "BCP-LA computes and logs this weight but never adds it to the loss; the project's BCP does not compute it (recipe consistency weight 0)",
   },
 ];
 
@@ -92,10 +98,11 @@ export const consistencyWeightStaircaseAdapter: Adapter = (v, check) => {
       continue;
     }
     const entry = WEIGHT_SCRIPTS.find((s) => s.pattern.test(key));
-    if (!entry || (entry.method && !isRegistered(entry.method))) {
-      check.notImplemented([key], gatedReason(key, entry?.method));
+    if (!entry || entry.reason) {
+      check.notImplemented([key], entry?.reason ?? notImplementedReason(key));
       continue;
     }
+    if (entry.note) check.note(entry.note);
     part(check, [key], () => {
       let w: number;
       let L: number;
@@ -125,6 +132,20 @@ const THRESHOLD_SCRIPTS: ReadonlyArray<{ pattern: RegExp; threshold: () => (k: n
     },
   },
   { pattern: /^SSL4MIS UA-MT 2D\b/, threshold: () => uamt2dThreshold },
+  {
+    pattern: /^AC-MT Ent\b/,
+    threshold: () => {
+      const r = laRecipe('ac-mt');
+      return (k) => entThreshold(k, r.iterations, Number(r.params.entThresholdStart), Number(r.params.entThresholdEnd));
+    },
+  },
+  {
+    pattern: /^AC-MT MU\b/,
+    threshold: () => {
+      const r = laRecipe('ac-mt');
+      return (k) => muThreshold(k, r.iterations, Number(r.params.muThresholdStart), Number(r.params.muThresholdRise));
+    },
+  },
 ];
 
 export const thresholdsAdapter: Adapter = (v, check) => {
@@ -162,11 +183,26 @@ function recipeLr(method: string, officialExtraUpdates = 0): () => LrSource {
   };
 }
 
-/** As WEIGHT_SCRIPTS: `method` gates an entry on that method being registered. */
-const LR_SCRIPTS: ReadonlyArray<{ pattern: RegExp; method?: string; lr: () => LrSource; note?: string }> = [
+/** One stage of a multi-stage recipe (BCP, CML: pre-train → train). */
+function stageOf(method: string, stage: string) {
+  const st = laRecipe(method).stages?.find((x) => x.name === stage);
+  if (!st) throw new Error(`the ${method}/LA recipe has no '${stage}' stage`);
+  return st;
+}
+
+function stageLr(method: string, stage: string): () => LrSource {
+  return () => {
+    const st = stageOf(method, stage);
+    return { schedule: st.lrSchedule, updates: st.iterations };
+  };
+}
+
+const LR_SCRIPTS: ReadonlyArray<{ pattern: RegExp; lr: () => LrSource; note?: string }> = [
   { pattern: /^UA-MT LA$/, lr: recipeLr('ua-mt') },
-  { pattern: /^MCF LA\b/, method: 'mcf', lr: recipeLr('mcf') },
-  { pattern: /^AC-MT LA\b/, method: 'ac-mt', lr: recipeLr('ac-mt') },
+  { pattern: /^MCF LA\b/, lr: recipeLr('mcf') },
+  { pattern: /^AC-MT LA\b/, lr: recipeLr('ac-mt') },
+  { pattern: /^BCP LA self-training$/, lr: stageLr('bcp', 'selftrain') },
+  { pattern: /^CML LA training$/, lr: stageLr('cml', 'train') },
   {
     pattern: /^Supervised V-Net \(UAMT train_LA\.py\)$/,
     // train_LA.py stops on `iter_num > max_iterations`: one update after the iter_6000.pth that
@@ -180,13 +216,37 @@ const LR_SCRIPTS: ReadonlyArray<{ pattern: RegExp; method?: string; lr: () => Lr
   { pattern: /^SSL4MIS (MT|UA-MT|supervised) 2D$/, lr: SSL4MIS_2D_LR },
 ];
 
+/**
+ * The scripts of the `constant` row the project has: their lr over every queried update of their run.
+ * (The row also names BCP/CML on ACDC, which the project does not implement yet.)
+ */
+const CONSTANT_LR: ReadonlyArray<{ label: string; lr: () => LrSource & { base: number } }> = [
+  { label: 'BCP pre-training', lr: () => ({ ...stageLr('bcp', 'pretrain')(), base: laRecipe('bcp').baseLr }) },
+  { label: 'CML pre-training', lr: () => ({ ...stageLr('cml', 'pretrain')(), base: laRecipe('cml').baseLr }) },
+  { label: 'DyCON', lr: () => ({ ...recipeLr('dycon')(), base: laRecipe('dycon').baseLr }) },
+];
+
+function constantLr(check: Checker, key: string, queries: number[]): void {
+  check.note(`${JSON.stringify(key)}: evaluated for ${CONSTANT_LR.map((c) => c.label).join(', ')} (the recipes' own base lr); BCP/CML on ACDC are not implemented in the project yet`);
+  for (const c of CONSTANT_LR) {
+    part(check, [key, 'lr'], () => {
+      const { schedule, updates, base } = c.lr();
+      for (const u of queries) if (u < updates) check.number([key, 'lr'], learningRate(base, schedule, u), 'f64');
+    });
+  }
+}
+
 export const lrSchedulesAdapter: Adapter = (v, check) => {
   const base = inputNumber(v, 'base_lr', 'params');
   const queries = inputNumbers(v, 'query_updates');
   for (const key of check.keys()) {
+    if (/^constant\b/.test(key)) {
+      constantLr(check, key, queries);
+      continue;
+    }
     const entry = LR_SCRIPTS.find((s) => s.pattern.test(key));
-    if (!entry || (entry.method && !isRegistered(entry.method))) {
-      check.notImplemented([key], /^constant\b/.test(key) ? 'the constant-lr scripts (BCP, CML, DyCON) are not implemented in the project yet' : gatedReason(key, entry?.method));
+    if (!entry) {
+      check.notImplemented([key], notImplementedReason(key));
       continue;
     }
     part(check, [key], () => {
@@ -227,9 +287,16 @@ export const crossEntropyAdapter: Adapter = (v, check) => {
     );
   }
   check.notImplemented(['bce_with_logits_dtc'], "DTC's BCE-with-logits is only logged by the official script, never added to its loss; the project does not compute it");
-  for (const out of ['ce3d_region_masked', 'ce3d_region_complement']) {
-    if (check.has([out])) check.notImplemented([out], 'region-masked CE is BCP/CML mix_loss; BCP is not implemented in the project yet');
-  }
+  // BCP/CML mix_loss's region terms: Σ m·CE / (Σm + 1e-16) over the region and its complement.
+  part(check, ['ce3d_region_masked'], () =>
+    tf.tidy(() => {
+      const logits = inputChannelsLast(inputTensor(v, 'logits3d'));
+      const labels = toTensor(inputTensor(v, 'label3d'));
+      const region = tf.cast(toTensor(inputTensor(v, 'region')), 'float32');
+      check.number(['ce3d_region_masked'], readScalar(crossEntropyMasked(logits, labels, region)));
+      check.number(['ce3d_region_complement'], readScalar(crossEntropyMasked(logits, labels, tf.sub(1, region))));
+    }),
+  );
 };
 
 // ---- EMA teacher ----
@@ -266,7 +333,7 @@ function flatten(map: Map<string, tf.Variable>, layout: ReadonlyArray<[string, n
  * The trainer's teacher update, step by step: emaUpdate(teacher params, student params, emaDecay(k, α,
  * warm-up)) on a ParameterStore holding the vector's module, buffers included (they must not move).
  */
-function emaAdapter(method: string): Adapter {
+function emaAdapter(method: string, withAlphaEff = true): Adapter {
   return (v: VectorInput, check: Checker) => {
     const alpha = inputNumber(v, 'alpha', 'params');
     const { emaWarmup } = laRecipe(method);
@@ -302,7 +369,8 @@ function emaAdapter(method: string): Adapter {
         emaUpdate(teacher.params, student.params, a);
         after.push(...flatten(teacher.params, EMA_PARAMS));
       });
-      check.numbers(['alpha_eff'], alphas, 'f64');
+      // BCP's fixed-α vector lists no effective α (nothing warms up).
+      if (withAlphaEff) check.numbers(['alpha_eff'], alphas, 'f64');
       check.tensor(['teacher_after_step'], { shape: [steps.length, size], data: after });
       check.tensor(['teacher_buffers_after', 'running_mean'], { shape: [2], data: teacher.buffers.get('bn.running_mean')!.dataSync() });
       check.tensor(['teacher_buffers_after', 'running_var'], { shape: [2], data: teacher.buffers.get('bn.running_var')!.dataSync() });
@@ -316,3 +384,5 @@ function emaAdapter(method: string): Adapter {
 
 export const emaWarmupUamtAdapter = emaAdapter('ua-mt');
 export const emaWarmupUpcAdapter = emaAdapter('upc');
+/** BCP-LA self-training: fixed α (the recipe has no warm-up), parameters only. */
+export const emaFixedBcpAdapter = emaAdapter('bcp', false);
