@@ -11,7 +11,7 @@
  * gradient, as with the two backward passes of the official loop.
  */
 import { tf, type Tensor } from '../nn/tf.js';
-import { stopGradient } from '../nn/ops.js';
+import { constantOf, stopGradient } from '../nn/ops.js';
 import { consistencyWeight } from '../train/schedules.js';
 import { channel, crossEntropy, diceLossForeground, samples } from './losses.js';
 import type { Method } from './method.js';
@@ -57,7 +57,9 @@ export function mcfLosses(vLogits: Tensor, rLogits: Tensor, labels: Tensor, labe
   const vDice = diceLossForeground(channel(pVl, 1), labels);
   const rDice = diceLossForeground(channel(pRl, 1), labels);
   const goodStudent: 0 | 1 = vDice.dataSync()[0] < rDice.dataSync()[0] ? 0 : 1;
-  const diffMask = tf.tidy(() => tf.cast(tf.notEqual(tf.equal(tf.argMax(pVl, -1), 1), tf.equal(tf.argMax(pRl, -1), 1)), 'float32'));
+  // The mask is a constant of the step (argmax); built from history-free copies because tfjs has no
+  // gradient for comparison ops, even zero ones.
+  const diffMask = tf.tidy(() => tf.cast(tf.notEqual(tf.equal(tf.argMax(constantOf(pVl), -1), 1), tf.equal(tf.argMax(constantOf(pRl), -1), 1)), 'float32'));
   const cdr = (pl: Tensor) =>
     tf.tidy(() => {
       const err = tf.square(tf.sub(channel(pl, 1), tf.cast(labels, 'float32')));

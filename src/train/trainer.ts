@@ -271,7 +271,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         for (const [role, opt] of Object.entries(optimisers)) {
           for (const [k, v] of nets[role].store.params) {
             const saved = prevCkpt.tensors.get(`${role}/${k}#momentum`);
-            if (saved) opt.velocity.set(k, tf.variable(tf.tensor(saved.data, saved.shape), false, `${v.name}#momentum`));
+            if (!saved) continue;
+            const existing = opt.velocity.get(k);
+            if (existing) tf.tidy(() => existing.assign(tf.tensor(saved.data, saved.shape)));
+            else opt.velocity.set(k, tf.variable(tf.tensor(saved.data, saved.shape), false, `${v.name}#momentum`));
           }
         }
       } else {
