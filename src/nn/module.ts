@@ -7,6 +7,7 @@
  */
 import { tf, type Tensor, type Variable } from './tf.js';
 import { Rng } from '../util/rng.js';
+import { batchNormTrain } from './kernels/batchnorm.js';
 
 /** How a forward pass behaves. */
 export interface ForwardContext {
@@ -71,6 +72,17 @@ export class ParameterStore {
 
 const product = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
+/**
+ * Whether the current backend runs `kernelName` with the project's fast kernels (src/nn/kernels mark
+ * theirs with this global symbol). Those handle stride = kernel convolutions directly and correctly;
+ * the stock tfjs ones do not (no gradient for Conv3DBackpropInputV2, wrong values on wasm), so then the
+ * layers below fall back to a matrix-multiply formulation.
+ */
+export function hasFastKernel(kernelName: string): boolean {
+  const config = tf.getKernel(kernelName, tf.getBackend());
+  return Boolean(config && (config.kernelFunc as unknown as Record<symbol, unknown>)[Symbol.for('ssl-bench.fast-kernel')]);
+}
+
 /** Conv3D with bias; weight [k, k, k, Cin, Cout]. PyTorch default init: U(±1/√fan_in), fan_in = Cin·k³. */
 export class Conv3d {
   readonly weight: Variable;
@@ -94,7 +106,8 @@ export class Conv3d {
 
   forward(x: Tensor): Tensor {
     return tf.tidy(() => {
-      const y = this.kernel === this.stride && this.padding === 'valid' ? this.patchwise(x) : tf.conv3d(x as tf.Tensor5D, this.weight as unknown as tf.Tensor5D, this.stride, this.padding);
+      const patchwise = this.kernel === this.stride && this.padding === 'valid' && !(this.kernel > 1 && hasFastKernel('Conv3DBackpropFilterV2'));
+      const y = patchwise ? this.patchwise(x) : tf.conv3d(x as tf.Tensor5D, this.weight as unknown as tf.Tensor5D, this.stride, this.padding);
       return this.bias ? tf.add(y, this.bias) : y;
     });
   }
@@ -142,6 +155,10 @@ export class ConvTranspose3d {
     return tf.tidy(() => {
       const [n, d, h, w, cin] = x.shape;
       const k = this.kernel;
+      if (hasFastKernel('Conv3DBackpropInputV2')) {
+        const shape = [n, d * k, h * k, w * k, this.cout] as [number, number, number, number, number];
+        return tf.add(tf.conv3dTranspose(x as tf.Tensor5D, this.weight as unknown as tf.Tensor5D, shape, k, 'valid'), this.bias);
+      }
       const wm = tf.reshape(tf.transpose(this.weight, [4, 0, 1, 2, 3]), [cin, k * k * k * this.cout]);
       const y = tf.reshape(tf.matMul(tf.reshape(x, [-1, cin]), wm), [n, d, h, w, k, k, k, this.cout]);
       const out = tf.reshape(tf.transpose(y, [0, 1, 4, 2, 5, 3, 6, 7]), [n, d * k, h * k, w * k, this.cout]);
@@ -163,19 +180,23 @@ export class BatchNorm {
     this.runningVar = store.buffer(`${key}.running_var`, [channels], 1);
   }
 
-  forward(x: Tensor, ctx: ForwardContext): Tensor {
-    if (!ctx.training) return this.normalize(x, this.runningMean, this.runningVar);
-    const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const { mean, variance } = tf.moments(x, axes);
+  /** With `relu`, ReLU is fused into the normalisation (one pass instead of two on the fast kernels). */
+  forward(x: Tensor, ctx: ForwardContext, relu = false): Tensor {
+    if (!ctx.training) {
+      const y = this.normalize(x, this.runningMean, this.runningVar);
+      return relu ? tf.relu(y) : y;
+    }
+    // One fused kernel on the fast backends (tf ops elsewhere); the batch statistics it returns feed the
+    // running statistics only and carry no gradient.
+    const { y, mean, variance } = batchNormTrain(x, this.gamma, this.beta, { eps: this.eps, relu });
     const n = x.size / this.channels;
-    // Not part of the loss graph, so no gradient reaches the running statistics.
     tf.tidy(() => {
-      const m = mean;
       const v = variance.mul(n / Math.max(n - 1, 1));
-      this.runningMean.assign(this.runningMean.mul(1 - this.momentum).add(m.mul(this.momentum)));
+      this.runningMean.assign(this.runningMean.mul(1 - this.momentum).add(mean.mul(this.momentum)));
       this.runningVar.assign(this.runningVar.mul(1 - this.momentum).add(v.mul(this.momentum)));
     });
-    return this.normalize(x, mean, variance);
+    tf.dispose([mean, variance]);
+    return y;
   }
 
   // tf.batchNorm only takes rank ≤ 4 inputs; this is the same arithmetic for any rank, channels last.

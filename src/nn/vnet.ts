@@ -37,7 +37,7 @@ function convBlock(store: ParameterStore, key: string, stages: number, cin: numb
 
 function runStage(stage: Stage, x: Tensor, ctx: ForwardContext): Tensor {
   let h = x;
-  for (let i = 0; i < stage.convs.length; i++) h = tf.relu(stage.norms[i].forward(stage.convs[i].forward(h), ctx));
+  for (let i = 0; i < stage.convs.length; i++) h = stage.norms[i].forward(stage.convs[i].forward(h), ctx, true);
   return h;
 }
 
@@ -89,14 +89,14 @@ export class VNet implements Network {
     for (let i = 0; i < 4; i++) {
       h = runStage(this.enc[i], h, ctx);
       skips.push(h);
-      h = tf.relu(this.down[i].bn.forward(this.down[i].conv.forward(h), ctx));
+      h = this.down[i].bn.forward(this.down[i].conv.forward(h), ctx, true);
     }
     h = runStage(this.enc[4], h, ctx);
     const x5 = dropout3d(h, p, ctx);
     h = x5;
     let x8 = h;
     for (let i = 0; i < 4; i++) {
-      h = tf.relu(this.up[i].bn.forward(this.up[i].conv.forward(h), ctx));
+      h = this.up[i].bn.forward(this.up[i].conv.forward(h), ctx, true);
       h = tf.add(h, skips[3 - i]);
       h = runStage(this.dec[i], h, ctx);
       if (i === 2) x8 = h;
