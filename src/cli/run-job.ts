@@ -83,6 +83,13 @@ export async function runCommand(flags: RunFlags): Promise<void> {
 
   const { selectBackend } = await import('../nn/backend.js');
   const backend = await selectBackend(flags.backend);
+  // A V-Net step that cannot fit the wasm heap (4 GiB) fails here with a clear message, not mid-run.
+  const { assertTrainStepFits } = await import('../nn/kernels/index.js');
+  for (const { config } of jobs) {
+    if (config.network === 'vnet' && config.patch.length === 3) {
+      assertTrainStepFits({ size: config.patch, batch: config.batchSize, filters: config.filters, batchNorm: 'fused' }, backend.tfBackend);
+    }
+  }
   const source = await openCaseSource(entry, { dataDir: resolveDataDir(flags.dataDir) });
   const { usable, missing } = await checkCases(source, split, entry, Boolean(flags.allowPartial));
   if (flags.selectBestOn !== undefined && flags.selectBestOn !== 'test' && flags.selectBestOn !== 'val') {
