@@ -52,9 +52,10 @@ for (const spec of a.configs.split(',')) {
   step(); // optimizer state exists from here on
   const before = tf.memory().numBytes;
   const { peakBytes } = await tf.profile(step);
-  const est = kernels.estimateTrainStepMemory({ size: [d, h, w], batch: n, filters: f, batchNorm: a.model === 'fused' ? 'fused' : 'ops' });
+  const batchNorm = a.model === 'fused' ? 'fused-bias' : a.model === 'lead' ? 'fused' : 'ops';
+  const est = kernels.estimateTrainStepMemory({ size: [d, h, w], batch: n, filters: f, batchNorm });
   console.log(JSON.stringify({
-    backend: a.backend, model: a.model, size: dims, batch: n, filters: f,
+    backend: a.backend, model: a.model, batch_norm: batchNorm, size: dims, batch: n, filters: f,
     peak_mib: Math.round(peakBytes / 2 ** 20),
     between_steps_mib: Math.round(before / 2 ** 20),
     bytes_per_voxel_filter: +((peakBytes - before) / (n * d * h * w * f)).toFixed(1),

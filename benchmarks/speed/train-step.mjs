@@ -56,7 +56,10 @@ async function worker() {
   const n = Number(a.batch);
   const f = Number(a.filters);
   // Refuse (with the project's SslBenchError) what would abort the wasm heap or exhaust the RAM.
-  const estimate = kernels.assertTrainStepFits({ size: [d, h, w], batch: n, filters: f, batchNorm: a.model === 'fused' && a.fast === '1' ? 'fused' : 'ops' }, a.backend);
+  // vnet-lite passes the conv bias to batchNormTrain ('fused-bias'); vnet.ts adds it first (the default,
+  // 'fused' where the fused kernel is registered); without fast kernels both are tf ops.
+  const batchNorm = a.fast !== '1' ? 'ops' : a.model === 'fused' ? 'fused-bias' : a.model === 'lite' ? 'ops' : undefined;
+  const estimate = kernels.assertTrainStepFits({ size: [d, h, w], batch: n, filters: f, batchNorm }, a.backend);
   let forward;
   let vars;
   if (a.model === 'lead') {

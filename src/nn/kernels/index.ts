@@ -18,10 +18,20 @@ import { REDUCE_KERNELS, makeReduceKernel } from './reduce.js';
 import { makeReferenceBackpropInputKernel } from './reference.js';
 
 export { batchNormTrain, type BatchNormTrainOptions, type BatchNormTrainResult } from './batchnorm.js';
-export { estimateTrainStepMemory, assertTrainStepFits, WASM_HEAP_LIMIT_BYTES, type MemoryEstimate, type TrainStepConfig } from './memory.js';
+export {
+  assertTrainStepFits,
+  BYTES_PER_VOXEL_FILTER,
+  estimateTrainStepMemory,
+  vnetParameterCount,
+  WASM_HEAP_LIMIT_BYTES,
+  type BatchNormKind,
+  type MemoryEstimate,
+  type TrainStepConfig,
+} from './memory.js';
 
 export interface FastKernelReport {
-  /** Kernels (and gradients, prefixed `gradient:`) now served by this module. */
+  /** Kernels now served by this module; `gradient:` marks a registered gradient, `reference:` the correct JS
+   *  Conv3DBackpropInputV2 that replaces the wrong stock wasm one when the native kernels are off. */
   registered: string[];
   /** Kernels left stock, each as `Name (reason)`. */
   skipped: string[];

@@ -19,16 +19,19 @@ import { BN_KERNEL } from './batchnorm.js';
 export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30 - 65536;
 
 /**
- * Tensor bytes alive at the peak per (batch x voxel x filter), loss tensors included, measured with
- * `benchmarks/speed/memory.mjs` (tf.profile's peakBytes minus what lives between steps) on 112x112x80 (batch
- * 1, 16 filters), 80x80x64 (1, 16) and 96x96x64 (1, 8) steps on the cpu backend, which agrees with wasm:
- * - `fused`: `batchNormTrain` after a separate conv-bias add, as src/nn/vnet.ts does: 240;
- * - `fused-bias`: the conv bias passed to `batchNormTrain` (benchmarks/speed/vnet-lite.mjs): 124-131;
+ * Bytes of tensor memory at the peak per (batch x voxel x filter), loss tensors included, measured as the
+ * wasm heap's high-water mark (`benchmarks/speed/memory.mjs`; the heap never shrinks) on 96x96x64 (batch 1,
+ * 8 filters) and 80x80x64 (1, 16) steps, and checked against the process peak on 112x112x80 (1, 16) steps on
+ * wasm and cpu (2.0 GB each, fused-bias):
+ * - `fused`: `batchNormTrain` after a separate conv-bias add, as src/nn/vnet.ts does: 135-141;
+ * - `fused-bias`: the conv bias passed to `batchNormTrain` (benchmarks/speed/vnet-lite.mjs): 125-129;
  * - `ops`: batch norm as tf ops (moments, sub, mul, add, relu; each op keeps its inputs for the gradient,
- *   and all their gradients live to the end of the backward pass): 484-509.
- * Small patches cost up to 20% more per voxel (fixed per-layer overheads); the values are rounded up.
+ *   and all their gradients live to the end of the backward pass): 351-354.
+ * (tf.profile's peakBytes reads 30-70% higher: it counts a tensor saved for the gradient twice, though
+ * the saved copy shares the original's memory.) Larger patches cost a little less per voxel; the
+ * estimate errs high by up to ~15% there.
  */
-export const BYTES_PER_VOXEL_FILTER = { fused: 245, 'fused-bias': 135, ops: 510 } as const;
+export const BYTES_PER_VOXEL_FILTER = { fused: 142, 'fused-bias': 130, ops: 360 } as const;
 export type BatchNormKind = keyof typeof BYTES_PER_VOXEL_FILTER;
 
 /** Weights, their gradients, momentum and the update's temporaries, per parameter (measured ~13 between steps). */
