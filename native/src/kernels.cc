@@ -20,6 +20,22 @@
 
 namespace sslb {
 namespace SSLB_ISA {
+// Reductions are deterministic: [0, count) is cut into kSlabs fixed contiguous ranges and slab s sums
+// into its own partial buffer in index order, whichever thread runs it; the partials are then added in
+// slab order. Claiming chunks dynamically and summing per thread made results depend on scheduling
+// (float sums in a different order), so a seeded run did not repeat itself. The count is fixed, not the
+// thread count, so results do not depend on how many CPUs a machine has either.
+constexpr int kSlabs = 8;
+
+static void parallel_slabs(int64_t count, const std::function<void(int64_t, int64_t, int)>& body) {
+  parallel_for(kSlabs, [&](int64_t sb, int64_t se, int) {
+    for (int64_t slab = sb; slab < se; ++slab) {
+      const int64_t b = count * slab / kSlabs, e = count * (slab + 1) / kSlabs;
+      if (b < e) body(b, e, static_cast<int>(slab));
+    }
+  });
+}
+
 namespace {
 
 // aligned(4) makes every vector access an unaligned one: activation rows start at arbitrary channels.
@@ -416,6 +432,7 @@ void conv_backprop_input(const ConvGeom& g, const float* dy, const float* w, flo
       }
   if (anyEmpty) std::memset(dx, 0, sizeof(float) * static_cast<size_t>(g.n) * g.id * g.ih * g.iw * g.ci);
 
+
   // Classes that differ only in the width residue write interleaved voxels of the same dx rows; one unit
   // runs all of them on a row while it is in cache (class by class, each strided pass would pull every
   // cache line of dx through memory again).
@@ -505,15 +522,15 @@ void conv_backprop_filter(const ConvGeom& g, const float* x, const float* dy, fl
     rowDy[r] = r * g.ow * cop;
   }
   // Enough pixels per unit to amortise loading and storing the dW tiles, enough units to share out.
-  const int threads = pool_threads();
+  const int threads = kSlabs;
   int64_t rowsPerUnit = std::max<int64_t>(1, ceil_div(512, g.ow));
-  rowsPerUnit = std::min(rowsPerUnit, std::max<int64_t>(1, rows / (4 * threads)));
+  rowsPerUnit = std::min(rowsPerUnit, std::max<int64_t>(1, rows / (2 * kSlabs)));
   const int64_t units = ceil_div(rows, rowsPerUnit);
 
   const std::vector<Panel> panels = make_panels(g.co);
   const int64_t dwSize = krows * g.co;
   AlignedBuffer partial(static_cast<size_t>(dwSize) * threads, true, kSlotPartial);
-  parallel_for(units, [&](int64_t ub, int64_t ue, int tid) {
+  parallel_slabs(units, [&](int64_t ub, int64_t ue, int tid) {
     float* acc = partial.p + static_cast<int64_t>(tid) * dwSize;
     for (int64_t u = ub; u < ue; ++u) {
       const int64_t r0 = u * rowsPerUnit;
@@ -543,11 +560,11 @@ void conv_backprop_filter(const ConvGeom& g, const float* x, const float* dy, fl
 // but belongs in the reported mean, which feeds the running statistics.
 void bn_forward(const float* x, int64_t rows, int c, const float* bias, const float* gamma, const float* beta, float eps,
                 bool relu, float* y, float* meanOut, float* varOut) {
-  const int threads = pool_threads();
+  const int threads = kSlabs;
   std::vector<double> partial(static_cast<size_t>(threads) * 2 * c, 0.0);
   // float32 lanes over at most ~256 rows, float64 beyond: BN statistics sum millions of voxels.
   const int64_t chunk = std::max<int64_t>(1, 2048 / c);
-  parallel_for(ceil_div(rows, chunk), [&](int64_t b, int64_t e, int tid) {
+  parallel_slabs(ceil_div(rows, chunk), [&](int64_t b, int64_t e, int tid) {
     double* s = partial.data() + static_cast<size_t>(tid) * 2 * c;
     double* q = s + c;
     std::vector<float> ls(c), lq(c);
@@ -605,7 +622,7 @@ void bn_forward(const float* x, int64_t rows, int c, const float* bias, const fl
 void bn_backward(const float* dy, const float* x, int64_t rows, int c, const float* bias, const float* gamma,
                  const float* beta, const float* meanIn, const float* varIn, float eps, bool relu, float* dx,
                  float* dgamma, float* dbeta) {
-  const int threads = pool_threads();
+  const int threads = kSlabs;
   std::vector<float> mean(c), invstd(c), scale(c), shift(c);
   for (int j = 0; j < c; ++j) {
     const double m = static_cast<double>(meanIn[j]) - (bias ? bias[j] : 0.0f);
@@ -617,7 +634,7 @@ void bn_backward(const float* dy, const float* x, int64_t rows, int c, const flo
   }
   std::vector<double> partial(static_cast<size_t>(threads) * 2 * c, 0.0);
   const int64_t chunk = std::max<int64_t>(1, 2048 / c);
-  parallel_for(ceil_div(rows, chunk), [&, c, relu](int64_t b, int64_t e, int tid) {
+  parallel_slabs(ceil_div(rows, chunk), [&, c, relu](int64_t b, int64_t e, int tid) {
     double* sg = partial.data() + static_cast<size_t>(tid) * 2 * c;
     double* sgx = sg + c;
     std::vector<float> acc(2 * static_cast<size_t>(c));
@@ -713,7 +730,7 @@ size_t scratch_bytes() {
 void reduce_sum(const float* x, int64_t outer, int64_t rows, int64_t inner, float* out) {
   // out[o][j] = sum over r of x[o][r][j]. Rows are cut into chunks shared out to the threads; each thread
   // accumulates in float64 (BN statistics sum millions of voxels) into its own copy of the output.
-  const int threads = pool_threads();
+  const int threads = kSlabs;
   const int64_t outSize = outer * inner;
   if (inner == 1) {
     // Whole-row sums: each row split into segments summed in 4 float64 lanes (vectorised conversions).
@@ -743,7 +760,7 @@ void reduce_sum(const float* x, int64_t outer, int64_t rows, int64_t inner, floa
   std::vector<double> partial(static_cast<size_t>(outSize) * threads, 0.0);
   const int64_t chunk = std::min(rows, std::max<int64_t>(1, 65536 / inner));
   const int64_t chunks = ceil_div(rows, chunk);
-  parallel_for(outer * chunks, [&](int64_t b, int64_t e, int tid) {
+  parallel_slabs(outer * chunks, [&](int64_t b, int64_t e, int tid) {
     double* acc = partial.data() + static_cast<int64_t>(tid) * outSize;
     for (int64_t u = b; u < e; ++u) {
       const int64_t o = u / chunks, r0 = (u % chunks) * chunk, r1 = std::min(rows, r0 + chunk);
