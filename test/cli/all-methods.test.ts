@@ -28,6 +28,11 @@ test('every registered method trains and evaluates on synthetic through the CLI 
     assert.equal(rec.cases.length, rec.dataset.test);
     finiteMeans(rec);
   }
+  // The committed baseline guards these numbers: a change that moves any method's smoke result fails here
+  // (regenerate it with `ssl-bench check --write-baseline` when the move is intended; results/baselines/README.md).
+  const check = runCli(['check', '--against', path.join('results', 'baselines', 'synthetic-smoke.json'), '--results-dir', dir]);
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /10 compared: 10 pass/);
 });
 
 test('the 2-D path runs end to end on synthetic-2d with per-class metrics', () => {
