@@ -22,7 +22,7 @@ test('every suite file loads against the catalog, and the required tables are th
   assert.equal(la.profile, 'paper');
   const smoke = loadSuite('synthetic-smoke');
   assert.deepEqual([smoke.dataset, smoke.protocol, smoke.profile, smoke.evaluation.checkpoint], ['synthetic', '8+32', 'smoke', 'last']);
-  assert.deepEqual(smoke.methods, ['supervised', 'mt', 'ua-mt', 'dtc', 'upc']);
+  assert.deepEqual(smoke.methods, ['supervised', 'mt', 'ua-mt', 'dtc', 'upc', 'mcf', 'bcp', 'cml', 'ac-mt', 'dycon']);
   assert.throws(() => loadSuite('nope'), /unknown suite 'nope'; known: .*la-16\+64/);
 });
 
