@@ -56,6 +56,11 @@ async function collect(): Promise<DoctorReport> {
     const sel = await backend.selectBackend('auto');
     picked = sel.name;
     fastKernels = sel.fastKernels;
+    // The selection may reject a backend that loads (wasm without the native kernels): show its reason.
+    for (const p of sel.probes) {
+      const i = probes.findIndex((q) => q.name === p.name);
+      if (i >= 0 && !p.ok) probes[i] = p;
+    }
   } catch {
     picked = null;
   }

@@ -27,6 +27,9 @@ export interface SelectedBackend {
 
 export const GPU_INSTALL_HINT =
   'npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs Linux x64, an NVIDIA driver >= 450, CUDA 11.2 and cuDNN 8.1 on the library path; CUDA 12 systems fail with "libcudart.so.11.0" — install the CUDA 11.2 runtime beside it)';
+export const WASM_WITHOUT_NATIVE =
+  'the native kernels are not built (npm run build:native), and the stock wasm kernels give wrong gradients for stride-2 3-D convolutions';
+
 export const NODE_INSTALL_HINT = 'npm install @tensorflow/tfjs-node@4.22.0 (downloads libtensorflow 2.9.1 at install time)';
 
 const NODE_PACKAGES: Partial<Record<BackendName, string>> = {
@@ -123,7 +126,9 @@ export async function selectBackend(requested?: string): Promise<SelectedBackend
       throw new SslBenchError('SSLB_BACKEND', `--backend ${name} is not available: ${probe.reason}${hint}`);
     }
     const tfBackend = await activate(name);
-    return { name, tfBackend, probes: [probe], fastKernels: await registerKernels(tfBackend) };
+    const fastKernels = await registerKernels(tfBackend);
+    if (name === 'wasm' && !fastKernels.includes('Conv3DBackpropFilterV2')) process.stderr.write(`ssl-bench: warning: --backend wasm: ${WASM_WITHOUT_NATIVE} (MCF's ResVNet)\n`);
+    return { name, tfBackend, probes: [probe], fastKernels };
   }
   const probes: BackendProbe[] = [];
   for (const name of BACKEND_NAMES) {
@@ -132,7 +137,15 @@ export async function selectBackend(requested?: string): Promise<SelectedBackend
     if (!probe.ok) continue;
     try {
       const tfBackend = await activate(name);
-      return { name, tfBackend, probes, fastKernels: await registerKernels(tfBackend) };
+      const fastKernels = await registerKernels(tfBackend);
+      if (name === 'wasm' && !fastKernels.includes('Conv3DBackpropFilterV2')) {
+        // Stock tfjs-wasm 4.22 computes stride-2 3-D filter gradients wrongly (ResVNet, MCF): without the
+        // native kernels the slower but correct cpu backend is the safe pick.
+        probe.ok = false;
+        probe.reason = `${WASM_WITHOUT_NATIVE}; falling back to cpu`;
+        continue;
+      }
+      return { name, tfBackend, probes, fastKernels };
     } catch (err) {
       probe.ok = false;
       probe.reason = describe(err);
