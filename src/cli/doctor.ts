@@ -48,7 +48,7 @@ async function freeBytes(dir: string): Promise<number | null> {
 async function collect(): Promise<DoctorReport> {
   const backend = await import('../nn/backend.js');
   const { resolveDataDir, resolveResultsDir } = await import('../env.js');
-  const probes = [];
+  const probes: { name: string; ok: boolean; reason?: string }[] = [];
   for (const name of backend.BACKEND_NAMES) probes.push(await backend.probeBackend(name));
   let picked: string | null = null;
   let fastKernels: string[] = [];
