@@ -7,6 +7,7 @@ import { tf } from '../nn/tf.js';
 import type { Network } from '../nn/network.js';
 import type { EvaluationPolicy } from '../methods/method.js';
 import { decide, slidingWindow } from './sliding-window.js';
+import { evaluatedProbabilities } from './ensemble.js';
 import { largestConnectedComponent } from '../util/components.js';
 
 export interface PredictOptions {
@@ -32,16 +33,7 @@ export async function predictVolume(
   const [px, py, pz] = options.patch;
   const patch3d: [number, number, number] = options.patch;
   const predictor = async (windows: Float32Array, count: number): Promise<Float32Array> => {
-    const probs = tf.tidy(() => {
-      const x = tf.tensor5d(windows, [count, px, py, pz, 1]);
-      if (policy.probabilities) return policy.probabilities(nets, x);
-      let sum: tf.Tensor | undefined;
-      for (const net of nets) {
-        const p = tf.softmax(net.forward(x, { training: false }).logits);
-        sum = sum ? tf.add(sum, p) : p;
-      }
-      return nets.length > 1 ? tf.div(sum!, nets.length) : sum!;
-    });
+    const probs = tf.tidy(() => evaluatedProbabilities(nets, policy, tf.tensor5d(windows, [count, px, py, pz, 1])));
     const data = (await probs.data()) as Float32Array;
     probs.dispose();
     return data;

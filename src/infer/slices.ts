@@ -8,6 +8,7 @@ import type { Network } from '../nn/network.js';
 import type { EvaluationPolicy } from '../methods/method.js';
 import { zoomNearest } from '../data/augment.js';
 import { decide } from './sliding-window.js';
+import { evaluatedProbabilities } from './ensemble.js';
 
 export async function predictSlices(
   nets: Network[],
@@ -27,16 +28,7 @@ export async function predictSlices(
       const s = s0 + i;
       input.set(zoomNearest(image.subarray(s * h * w, (s + 1) * h * w), [h, w], [sh, sw]), i * sh * sw);
     }
-    const probs = tf.tidy(() => {
-      const x = tf.tensor4d(input, [count, sh, sw, 1]);
-      if (policy.probabilities) return policy.probabilities(nets, x);
-      let sum: tf.Tensor | undefined;
-      for (const net of nets) {
-        const p = tf.softmax(net.forward(x, { training: false }).logits);
-        sum = sum ? tf.add(sum, p) : p;
-      }
-      return nets.length > 1 ? tf.div(sum!, nets.length) : sum!;
-    });
+    const probs = tf.tidy(() => evaluatedProbabilities(nets, policy, tf.tensor4d(input, [count, sh, sw, 1])));
     const data = (await probs.data()) as Float32Array;
     probs.dispose();
     const C = options.classes;
