@@ -282,7 +282,7 @@ Padded pad_volume(const float* src, int n, int d, int h, int w, int c, int bd, i
 // Packs B[k][col] (row stride ldb, `rows` reduction indices) into panels of 8NV zero-padded columns.
 // rowOf maps the packed reduction index to the source row (lets callers reorder/flip the filter).
 template <typename RowOf>
-std::unique_ptr<AlignedBuffer> pack_panels(const std::vector<Panel>& panels, int64_t rows, int cols, RowOf rowOf,
+std::unique_ptr<AlignedBuffer> pack_panels(const std::vector<Panel>& panels, int64_t rows, RowOf rowOf,
                                            const float* src, int64_t ldb, int64_t colStride,
                                            std::vector<int64_t>& panelOffset) {
   int64_t total = 0;
@@ -301,7 +301,6 @@ std::unique_ptr<AlignedBuffer> pack_panels(const std::vector<Panel>& panels, int
       for (int j = 0; j < p.ncols; ++j) dst[k * width + j] = s[(p.c0 + j) * colStride];
     }
   }
-  (void)cols;
   return buf;
 }
 
@@ -329,7 +328,7 @@ void conv_forward(const ConvGeom& g, const float* x, const float* w, float* y) {
 
   const std::vector<Panel> panels = make_panels(g.co);
   std::vector<int64_t> panelOff;
-  auto packed = pack_panels(panels, krows, g.co, [](int64_t k) { return k; }, w, g.co, 1, panelOff);
+  auto packed = pack_panels(panels, krows, [](int64_t k) { return k; }, w, g.co, 1, panelOff);
 
   const int tapsPerChunk = std::max(1, kKc / std::max(1, g.ci));
   const int64_t units = static_cast<int64_t>(g.n) * g.od * g.oh;
@@ -426,7 +425,7 @@ void conv_backprop_input(const ConvGeom& g, const float* dy, const float* w, flo
         // ci as the column at stride co. Folded, column (rw, ci) lands at (rw * ci + ci) * co from kw = 0.
         const int64_t co = g.co;
         c.packed = pack_panels(
-            panels, static_cast<int64_t>(c.ntaps) * co, cols,
+            panels, static_cast<int64_t>(c.ntaps) * co,
             [&](int64_t k) { return wrow[k / co] * g.ci * co + k % co; }, w, 1, co, c.panelOff);
         classes.push_back(std::move(c));
       }

@@ -5,8 +5,8 @@
  * Identity/Cast. They run in the optional native addon (native/); without it everything stays stock. Also
  * registers the gradient tfjs lacks for Conv3DBackpropInputV2, without which transposed convolutions cannot be
  * trained at all — regardless of `SSL_BENCH_FAST_KERNELS=0`, the escape hatch that keeps the stock kernels.
- * Likewise on wasm without the native kernels, the stock Conv3DBackpropInputV2 (wrong in tfjs 4.22) is
- * replaced by a correct JS one.
+ * Likewise on wasm without the native kernels, the stock conv3d gradient kernels (wrong in tfjs 4.22) are
+ * replaced by correct JS ones.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_GRAD_KERNEL, BN_KERNEL, makeBatchNormKernels, registerBatchNormGradient } from './batchnorm.js';
@@ -15,7 +15,7 @@ import { ALIAS_KERNELS, BINARY_KERNELS, UNARY_KERNELS, makeAliasKernel, makeBina
 import { registerConv3dTransposeGradient } from './gradients.js';
 import { loadNativeKernels, type NativeInfo, type NativeKernels } from './native.js';
 import { REDUCE_KERNELS, makeReduceKernel } from './reduce.js';
-import { makeReferenceBackpropInputKernel } from './reference.js';
+import { makeReferenceBackpropFilterKernel, makeReferenceBackpropInputKernel } from './reference.js';
 
 export { batchNormTrain, type BatchNormTrainOptions, type BatchNormTrainResult } from './batchnorm.js';
 export {
@@ -30,8 +30,8 @@ export {
 } from './memory.js';
 
 export interface FastKernelReport {
-  /** Kernels now served by this module; `gradient:` marks a registered gradient, `reference:` the correct JS
-   *  Conv3DBackpropInputV2 that replaces the wrong stock wasm one when the native kernels are off. */
+  /** Kernels now served by this module; `gradient:` marks a registered gradient, `reference:` a correct JS
+   *  kernel replacing a wrong stock wasm one (conv3d's gradients) when the native kernels are off. */
   registered: string[];
   /** Kernels left stock, each as `Name (reason)`. */
   skipped: string[];
@@ -69,22 +69,23 @@ function stockOf(kernelName: string, backendName: string): tf.KernelConfig | und
 }
 
 /**
- * On wasm without the native kernels, replaces the stock Conv3DBackpropInputV2 — wrong in tfjs 4.22, and
- * conv3d's input gradient — with a slow but correct JS one (see reference.ts).
+ * On wasm without the native kernels, replaces the stock conv3d gradients — wrong in tfjs 4.22 (see
+ * reference.ts) — with slow but correct JS ones.
  */
 function registerReferenceKernels(backendName: string, registered: string[]): void {
   if (backendName !== 'wasm') return;
-  const name = tf.Conv3DBackpropInputV2;
-  const current = tf.getKernel(name, backendName);
-  if (!current) return;
-  if (!isReference(current)) {
-    stockConfigs.set(key(name, backendName), current);
-    tf.unregisterKernel(name, backendName);
-    // Not marked FAST: model code asks `FAST` to choose direct convolutions, and this one is slow.
-    const kernelFunc = Object.assign(makeReferenceBackpropInputKernel(backendName), { [REFERENCE]: true });
-    tf.registerKernel({ ...current, kernelFunc });
+  for (const name of [tf.Conv3DBackpropInputV2, tf.Conv3DBackpropFilterV2]) {
+    const current = tf.getKernel(name, backendName);
+    if (!current) continue;
+    if (!isReference(current)) {
+      stockConfigs.set(key(name, backendName), current);
+      tf.unregisterKernel(name, backendName);
+      const func = name === tf.Conv3DBackpropInputV2 ? makeReferenceBackpropInputKernel(backendName) : makeReferenceBackpropFilterKernel(backendName, current.kernelFunc);
+      // Not marked FAST: model code asks `FAST` to choose direct convolutions, and these are slow.
+      tf.registerKernel({ ...current, kernelFunc: Object.assign(func, { [REFERENCE]: true }) });
+    }
+    registered.push(`reference:${name}`);
   }
-  registered.push(`reference:${name}`);
 }
 
 export function fastKernelsDisabled(): boolean {
@@ -139,8 +140,8 @@ export function registerFastKernels(backendName: string): FastKernelReport {
 }
 
 /**
- * Puts the stock kernels back, the wrong wasm Conv3DBackpropInputV2 included (for in-process A/B
- * comparisons only). Returns the kernels restored or removed.
+ * Puts the stock kernels back, the wrong wasm conv3d gradients included (for in-process A/B comparisons
+ * only). Returns the kernels restored or removed.
  */
 export function restoreStockKernels(backendName: string): string[] {
   const restored: string[] = [];
