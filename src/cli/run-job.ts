@@ -9,7 +9,7 @@ import { getDataset, resolveSplit, type DatasetEntry } from '../data/catalog.js'
 import { openCaseSource } from '../data/open.js';
 import type { CaseSource, Split } from '../data/types.js';
 import { resolveMethods } from '../methods/index.js';
-import type { Method } from '../methods/method.js';
+import { evaluationPolicy, type Method } from '../methods/method.js';
 import { defaultProfileFor, resolveConfig, type ResolvedConfig } from '../train/config.js';
 import { resolveDataDir, resolveResultsDir, wantsProgress } from '../env.js';
 import { SslBenchError, UsageError } from '../errors.js';
@@ -142,6 +142,7 @@ async function runOne(
   flags: RunFlags,
 ): Promise<ResultRecord> {
   const { method, config } = job;
+  const policy = evaluationPolicy(method, config);
   const started = Date.now();
   const fingerprint = fingerprintOf(config, split);
   const baseDir = path.join(resultsDir, 'runs', config.dataset, config.protocol.replace(/[^A-Za-z0-9+%._-]/g, '_'), method.id);
@@ -178,7 +179,7 @@ async function runOne(
       let sum = 0;
       for (const id of selectionCases) {
         const vol = await source.load(id);
-        const { label } = await predictVolume(method.evaluation.networks.map((r) => nets[r]), { ...method.evaluation, largestComponent: false }, vol.image, vol.shape, evaluationOptions);
+        const { label } = await predictVolume(policy.networks.map((r) => nets[r]), { ...policy, largestComponent: false }, vol.image, vol.shape, evaluationOptions);
         sum += scoreCase(label, vol.label!, vol.shape).dice;
       }
       return sum / selectionCases.length;
@@ -200,11 +201,11 @@ async function runOne(
 
     const evalStart = Date.now();
     const cases: CaseResult[] = [];
-    const nets = method.evaluation.networks.map((role) => trained.nets[role]);
+    const nets = policy.networks.map((role) => trained.nets[role]);
     for (const [i, id] of split.test.entries()) {
       const vol = await source.load(id);
       if (!vol.label) throw new SslBenchError('SSLB_CASE', `dataset ${config.dataset}: test case ${id} has no label`);
-      const { label } = await predictVolume(nets, method.evaluation, vol.image, vol.shape, {
+      const { label } = await predictVolume(nets, policy, vol.image, vol.shape, {
         ...evaluationOptions,
         onWindow: (done, total) => progress.update(`${method.id}: evaluating case ${i + 1}/${split.test.length} (${id}) window ${done}/${total}`),
       });
@@ -230,11 +231,11 @@ async function runOne(
       config: config as unknown as Record<string, unknown>,
       backend: { name: backend.name, tfBackend: backend.tfBackend, fastKernels: backend.fastKernels },
       evaluation: {
-        networks: method.evaluation.networks,
-        decision: method.evaluation.decision,
-        largestComponent: method.evaluation.largestComponent,
+        networks: policy.networks,
+        decision: policy.decision,
+        largestComponent: policy.largestComponent,
         checkpoint: selectOn ? `best-on-${selectOn}` : 'last',
-        paperCheckpoint: method.evaluation.checkpoint,
+        paperCheckpoint: policy.checkpoint,
         testSetUsedForSelection: selectOn === 'test' || (config.stages ?? []).slice(0, -1).some((st) => st.selectOn === 'test'),
         selection: selectOn && trained.best
           ? { on: selectOn, every: config.selectEvery, after: config.selectAfter, bestIteration: trained.best.iteration, bestDice: trained.best.score }
@@ -245,7 +246,7 @@ async function runOne(
         distanceUnit: 'voxel',
         asdDirection: 'pred-to-ref',
         emptyPolicy: 'empty prediction scores 0 on every metric (UA-MT/DTC/MCF/BCP/CML test code), flagged per case',
-        source: method.evaluation.source,
+        source: policy.source,
       },
       training: {
         iterations: trained.iterations,

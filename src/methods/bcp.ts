@@ -11,11 +11,28 @@
  * volumes each). Deviations: the box corner's bounds follow the patch instead of the hard-coded
  * 112×112×80 (identical at the LA patch; see copy-paste.ts); the unused projection/selector heads of
  * BCP's V-Net (8,452 parameters that never receive a gradient) are not built.
+ *
+ * ACDC (2-D slices, BCP:code/ACDC_BCP_train.py, METHODS §4.7 "ACDC losses", §5.2): the 2-D inputs select
+ * this script's step. Network `UNet_2d` = the SSL4MIS U-Net with its encoder dropout (its unused
+ * projection/selector heads, 13,064 parameters without gradient, are not built). Box int(2/3·H) × int(2/3·W)
+ * (`generate_mask` hard-codes 2/3; 170×170 at 256²) with the corner drawn in [0, H − 170) from the image
+ * size, one box per iteration. Pre-training (10000 its): X = l_a⊙M + l_b⊙(1−M), L = (Dice + CE)/2 with the
+ * ACDC `mix_loss` at weights 1/1 (`u_weight=1.0, unlab=True`): Dice is the region-masked `DiceLoss(4)`
+ * (squared terms pooled over the batch, smooth 1e-10, background included), CE region-masked.
+ * Self-training (30000 its): teacher pseudo-labels = argmax + per-slice, per-class largest 8-connected
+ * component (`get_ACDC_masks(nms=1)`, teacher in train mode); QUIRK kept — the directions are the mirror
+ * of LA's: X_unl = u_a⊙M + l_a⊙(1−M) (the unlabeled slice outside the box, weight α there) and
+ * X_l = l_b⊙M + u_b⊙(1−M) (pseudo-labelled box, weight α); L = (Dice_unl + Dice_l + CE_unl + CE_l)/2.
+ * Constant lr 0.01 in both stages; the student reloads the pre-training weights and SGD state, the
+ * teacher the weights and BN buffers; the EMA (α 0.99, no warm-up) averages the whole state_dict, BN
+ * running statistics included (recipe `emaState: full-state`; the trainer owns it). The consistency
+ * weight the script computes (5·0.1·ramp) is only logged there and not computed here. Test: student,
+ * argmax, no LCC, slice by slice; best val Dice (every 200 its) is the paper's checkpoint.
  */
 import { tf, type Tensor } from '../nn/tf.js';
-import { crossEntropyMasked, diceLossPerSample, boxMask, lccPseudoLabels, mix, mixLoss, randomBoxCorner } from './copy-paste.js';
+import { acdcMixLoss, acdcPseudoLabels, crossEntropyMasked, diceLossPerSample, boxMask, lccPseudoLabels, mix, mixLoss, randomBoxCorner } from './copy-paste.js';
 import { samples } from './losses.js';
-import type { Method, StepContext, StepLoss } from './method.js';
+import type { EvaluationPolicy, Method, StepContext, StepLoss } from './method.js';
 
 /** Pre-training loss on the two mixed labeled volumes. */
 export function bcpPretrainLoss(logits: Tensor, mixedLabels: Tensor): { ce: tf.Scalar; dice: tf.Scalar; loss: tf.Scalar } {
@@ -31,6 +48,23 @@ export function bcpSelfTrainLoss(outIn: Tensor, outOut: Tensor, labelsA: Tensor,
   return { lossL, lossU, loss: tf.tidy(() => tf.add(lossL.loss, lossU.loss) as tf.Scalar) };
 }
 
+/** ACDC pre-training: the ACDC `mix_loss(out, y_a, y_b, M, u_weight=1.0, unlab=True)`, L = (Dice + CE)/2. */
+export function bcpAcdcPretrainLoss(logits: Tensor, labelsA: Tensor, labelsB: Tensor, mask: Tensor): { dice: tf.Scalar; ce: tf.Scalar; loss: tf.Scalar } {
+  const { dice, ce } = acdcMixLoss(logits, labelsA, labelsB, mask, 1, 1);
+  return { dice, ce, loss: tf.tidy(() => tf.div(tf.add(dice, ce), 2) as tf.Scalar) };
+}
+
+/**
+ * ACDC self-training from the outputs on X_unl = u_a⊙M + l_a⊙(1−M) and X_l = l_b⊙M + u_b⊙(1−M):
+ * unl = mix_loss(out_unl, ŷ_a, y_la, M; α on M, 1 on 1−M), l = mix_loss(out_l, y_lb, ŷ_b, M; 1 on M, α on 1−M),
+ * L = (Dice_unl + Dice_l + CE_unl + CE_l)/2.
+ */
+export function bcpAcdcSelfTrainLoss(outUnl: Tensor, outL: Tensor, labelsA: Tensor, labelsB: Tensor, plabA: Tensor, plabB: Tensor, mask: Tensor, alpha: number) {
+  const unl = acdcMixLoss(outUnl, plabA, labelsA, mask, alpha, 1);
+  const l = acdcMixLoss(outL, labelsB, plabB, mask, 1, alpha);
+  return { unl, l, loss: tf.tidy(() => tf.div(tf.addN([unl.dice, l.dice, unl.ce, l.ce]), 2) as tf.Scalar) };
+}
+
 function pairs(ctx: StepContext) {
   const L = ctx.batch.labeledCount;
   const U = ctx.batch.unlabeledCount;
@@ -40,49 +74,93 @@ function pairs(ctx: StepContext) {
   return { h, hu, L };
 }
 
+const LA_EVALUATION: EvaluationPolicy = {
+  networks: ['student'],
+  decision: 'foreground-threshold',
+  largestComponent: true,
+  checkpoint: 'best-on-test',
+  source: 'BCP:code/test_LA.py (student, P(fg) > 0.5, nms=1; the paper reports the best self-train model on the test cases)',
+};
+
+const ACDC_EVALUATION: EvaluationPolicy = {
+  networks: ['student'],
+  decision: 'argmax',
+  largestComponent: false,
+  checkpoint: 'best-on-val',
+  source: 'BCP:code/test_ACDC.py L36-79 (student, slice by slice, argmax, no LCC; best val Dice self-train model, ACDC_BCP_train.py every 200 its)',
+};
+
 export const bcp: Method = {
   id: 'bcp',
   title: 'Bidirectional Copy-Paste',
   paper: 'Bai et al., CVPR 2023',
-  source: 'BCP:code/LA_BCP_train.py',
+  source: 'BCP:code/LA_BCP_train.py; BCP:code/ACDC_BCP_train.py (2-D)',
   usesUnlabeled: true,
   networks: (config) => [
-    { role: 'student', arch: 'vnet', trainable: true, options: { filters: config.filters, classes: 2, dropout: config.dropout } },
-    { role: 'teacher', arch: 'vnet', trainable: false, emaOf: 'student', options: { filters: config.filters, classes: 2, dropout: config.dropout } },
+    // LA: the V-Net (2 classes); ACDC: UNet_2d (4 classes) — the recipe's network.
+    { role: 'student', arch: config.network, trainable: true, options: { filters: config.filters, classes: config.classes, dropout: config.dropout } },
+    { role: 'teacher', arch: config.network, trainable: false, emaOf: 'student', options: { filters: config.filters, classes: config.classes, dropout: config.dropout } },
   ],
-  loss: (ctx) => {
-    const { nets, batch, config, rng, stage } = ctx;
-    const { h, hu, L } = pairs(ctx);
-    const patch = batch.images.shape.slice(1, -1);
-    const ratio = Number(config.params.maskRatio);
-    const mask = tf.tensor(boxMask(patch, ratio, randomBoxCorner(patch, ratio, rng)), patch);
-    const la = samples(batch.images, 0, h);
-    const lb = samples(batch.images, h, h);
-    const ya = samples(batch.labels, 0, h);
-    const yb = samples(batch.labels, h, h);
-    if (stage === 'pretrain') {
-      const x = mix(la, lb, mask);
-      const y = tf.cast(mix(tf.cast(ya, 'float32'), tf.cast(yb, 'float32'), mask), 'int32');
-      const { logits } = nets.student.forward(x, { training: true, rng });
-      const t = bcpPretrainLoss(logits, y);
-      const terms: StepLoss['terms'] = { loss_ce: t.ce, loss_dice: t.dice };
-      return { loss: t.loss, terms };
-    }
-    if (hu < 1 || batch.unlabeledCount !== 2 * hu) throw new Error(`BCP self-training needs an even unlabeled batch, got ${batch.unlabeledCount}`);
-    const ua = samples(batch.images, L, hu);
-    const ub = samples(batch.images, L + hu, hu);
-    const plabA = lccPseudoLabels(nets.teacher.forward(ua, { training: true, rng }).logits);
-    const plabB = lccPseudoLabels(nets.teacher.forward(ub, { training: true, rng }).logits);
-    const outIn = nets.student.forward(mix(la, ua, mask), { training: true, rng }).logits;
-    const outOut = nets.student.forward(mix(ub, lb, mask), { training: true, rng }).logits;
-    const t = bcpSelfTrainLoss(outIn, outOut, ya, yb, plabA, plabB, mask, Number(config.params.uWeight));
-    return { loss: t.loss, terms: { loss_l: t.lossL.loss, loss_u: t.lossU.loss } };
-  },
-  evaluation: {
-    networks: ['student'],
-    decision: 'foreground-threshold',
-    largestComponent: true,
-    checkpoint: 'best-on-test',
-    source: 'BCP:code/test_LA.py (student, P(fg) > 0.5, nms=1; the paper reports the best self-train model on the test cases)',
-  },
+  loss: (ctx) => (ctx.batch.images.rank === 4 ? acdcLoss(ctx) : laLoss(ctx)),
+  evaluation: LA_EVALUATION,
+  evaluationFor: (config) => (config.patch.length === 2 ? ACDC_EVALUATION : LA_EVALUATION),
 };
+
+function laLoss(ctx: StepContext): StepLoss {
+  const { nets, batch, config, rng, stage } = ctx;
+  const { h, hu, L } = pairs(ctx);
+  const patch = batch.images.shape.slice(1, -1);
+  const ratio = Number(config.params.maskRatio);
+  const mask = tf.tensor(boxMask(patch, ratio, randomBoxCorner(patch, ratio, rng)), patch);
+  const la = samples(batch.images, 0, h);
+  const lb = samples(batch.images, h, h);
+  const ya = samples(batch.labels, 0, h);
+  const yb = samples(batch.labels, h, h);
+  if (stage === 'pretrain') {
+    const x = mix(la, lb, mask);
+    const y = tf.cast(mix(tf.cast(ya, 'float32'), tf.cast(yb, 'float32'), mask), 'int32');
+    const { logits } = nets.student.forward(x, { training: true, rng });
+    const t = bcpPretrainLoss(logits, y);
+    const terms: StepLoss['terms'] = { loss_ce: t.ce, loss_dice: t.dice };
+    return { loss: t.loss, terms };
+  }
+  if (hu < 1 || batch.unlabeledCount !== 2 * hu) throw new Error(`BCP self-training needs an even unlabeled batch, got ${batch.unlabeledCount}`);
+  const ua = samples(batch.images, L, hu);
+  const ub = samples(batch.images, L + hu, hu);
+  const plabA = lccPseudoLabels(nets.teacher.forward(ua, { training: true, rng }).logits);
+  const plabB = lccPseudoLabels(nets.teacher.forward(ub, { training: true, rng }).logits);
+  const outIn = nets.student.forward(mix(la, ua, mask), { training: true, rng }).logits;
+  const outOut = nets.student.forward(mix(ub, lb, mask), { training: true, rng }).logits;
+  const t = bcpSelfTrainLoss(outIn, outOut, ya, yb, plabA, plabB, mask, Number(config.params.uWeight));
+  return { loss: t.loss, terms: { loss_l: t.lossL.loss, loss_u: t.lossU.loss } };
+}
+
+/** One BCP step of ACDC_BCP_train.py (pre_train L237-261 / self_train L354-388) on 2-D slices. */
+function acdcLoss(ctx: StepContext): StepLoss {
+  const { nets, batch, config, rng, stage } = ctx;
+  const { h, hu, L } = pairs(ctx);
+  const patch = batch.images.shape.slice(1, -1);
+  const ratio = Number(config.params.maskRatio);
+  const mask = tf.tensor(boxMask(patch, ratio, randomBoxCorner(patch, ratio, rng)), patch);
+  const la = samples(batch.images, 0, h);
+  const lb = samples(batch.images, h, h);
+  const ya = samples(batch.labels, 0, h);
+  const yb = samples(batch.labels, h, h);
+  if (stage === 'pretrain') {
+    const { logits } = nets.student.forward(mix(la, lb, mask), { training: true, rng });
+    const t = bcpAcdcPretrainLoss(logits, ya, yb, mask);
+    return { loss: t.loss, terms: { mix_dice: t.dice, mix_ce: t.ce } };
+  }
+  if (hu < 1 || batch.unlabeledCount !== 2 * hu) throw new Error(`BCP self-training needs an even unlabeled batch, got ${batch.unlabeledCount}`);
+  const ua = samples(batch.images, L, hu);
+  const ub = samples(batch.images, L + hu, hu);
+  const plabA = acdcPseudoLabels(nets.teacher.forward(ua, { training: true, rng }).logits);
+  const plabB = acdcPseudoLabels(nets.teacher.forward(ub, { training: true, rng }).logits);
+  const outUnl = nets.student.forward(mix(ua, la, mask), { training: true, rng }).logits;
+  const outL = nets.student.forward(mix(lb, ub, mask), { training: true, rng }).logits;
+  const t = bcpAcdcSelfTrainLoss(outUnl, outL, ya, yb, plabA, plabB, mask, Number(config.params.uWeight));
+  return {
+    loss: t.loss,
+    terms: { mix_dice: tf.add(t.unl.dice, t.l.dice) as tf.Scalar, mix_ce: tf.add(t.unl.ce, t.l.ce) as tf.Scalar, unl_dice: t.unl.dice, unl_ce: t.unl.ce, l_dice: t.l.dice, l_ce: t.l.ce },
+  };
+}

@@ -9,11 +9,22 @@
  * *other* view's pseudo-label and the pasted box its own view's — what the code does, the opposite of
  * its comment (QUIRK kept). Test: logits of both views averaged, P(fg) > 0.5, LCC.
  * Deviation: box corner bounds follow the patch (copy-paste.ts), as CML's own generators do.
+ *
+ * ACDC (2-D slices, CML:code/CML_ACDC_train.py, METHODS §4.8, §5.2): the same step with the recipe's
+ * l_w 1.0, u_w 0.5, dis_w 0.1 and CutMix ratio 1/2 (128×128 box at 256², corner in [0, 128) from the
+ * image size); pseudo-labels = argmax + per-slice, per-class largest 8-connected component
+ * (`get_ACDC_masks(nms=1)`); conflict loss on the encoder bottleneck x4 (256 ch at 16², 16f at 1/16);
+ * constant lr 0.01 in both stages (10000 + 30000 its). QUIRK kept (major, METHODS §2.3, §6.12): the
+ * official 2-D "two-subnet" U-Net runs one encoder and one decoder twice, so the two views share every
+ * weight and differ only by their dropout masks — the network is `cml-unet2d` (src/nn/cml-unet2d.ts),
+ * which reproduces that forward, not two independent subnets. Test: both views' logits averaged
+ * (identical in eval mode), argmax, no LCC, slice by slice; best val Dice is the paper's checkpoint.
  */
 import { tf, type Tensor } from '../nn/tf.js';
-import { boxMask, crossEntropyMasked, diceLossPerSample, featureConflict, lccPseudoLabels, mix, randomBoxCorner } from './copy-paste.js';
+import { boxMask, copyPastePseudoLabels, crossEntropyMasked, diceLossPerSample, featureConflict, mix, randomBoxCorner } from './copy-paste.js';
 import { samples } from './losses.js';
-import type { Method, StepLoss } from './method.js';
+import type { Network } from '../nn/network.js';
+import type { EvaluationPolicy, Method, StepLoss } from './method.js';
 
 /** S(o, y) = ½·(CE + Dice-PS). */
 export function cmlSupervision(logits: Tensor, labels: Tensor): tf.Scalar {
@@ -37,14 +48,43 @@ export function crossViewTargets(plab: Tensor, plabSub: Tensor, half: number, ma
   });
 }
 
+/** softmax of the two views' mean logits (`(out1 + out2)/2`), eval mode. */
+function averagedViews(nets: Network[], x: Tensor): Tensor {
+  return tf.tidy(() => {
+    const o = nets[0].forward(x, { training: false });
+    return tf.softmax(tf.div(tf.add(o.logits, o.heads[0]), 2));
+  });
+}
+
+const LA_EVALUATION: EvaluationPolicy = {
+  networks: ['model'],
+  decision: 'foreground-threshold',
+  largestComponent: true,
+  checkpoint: 'best-on-test',
+  source: 'CML:code/test_LA.py, utils/test_3d_patch.py L81-140 (two views, logits averaged, P(fg) > 0.5, LCC; best test Dice in the paper)',
+  probabilities: averagedViews,
+};
+
+const ACDC_EVALUATION: EvaluationPolicy = {
+  networks: ['model'],
+  decision: 'argmax',
+  largestComponent: false,
+  checkpoint: 'best-on-val',
+  source: 'CML:code/test_ACDC.py L36-79, utils/val_2d.py (both views, logits averaged, argmax, no LCC, slice by slice; best val Dice in CML_ACDC_train.py)',
+  probabilities: averagedViews,
+};
+
 export const cml: Method = {
   id: 'cml',
   title: 'Cross-view Mutual Learning',
   paper: 'CML (SongwuJob/CML), 2024',
-  source: 'CML:code/CML_LA_train.py',
+  source: 'CML:code/CML_LA_train.py; CML:code/CML_ACDC_train.py (2-D)',
   usesUnlabeled: true,
   networks: (config) => [
-    { role: 'model', arch: 'dual-vnet', trainable: true, options: { filters: config.filters, classes: 2, dropout: config.dropout } },
+    // LA: the dual V-Net (2 classes); ACDC: the official 2-D network as it runs (one U-Net, two passes).
+    config.network === 'cml-unet2d'
+      ? { role: 'model', arch: 'cml-unet2d', trainable: true, options: { filters: config.filters, classes: config.classes } }
+      : { role: 'model', arch: 'dual-vnet', trainable: true, options: { filters: config.filters, classes: 2, dropout: config.dropout } },
   ],
   loss: ({ nets, batch, config, rng, stage }) => {
     const L = batch.labeledCount;
@@ -70,8 +110,8 @@ export const cml: Method = {
     if (hu < 1 || U % 2 !== 0) throw new Error(`CML needs an even unlabeled batch, got ${U}`);
     const unlabeled = samples(batch.images, L, U);
     const pseudo = nets.model.forward(unlabeled, { training: true, rng });
-    const plab = lccPseudoLabels(pseudo.logits);
-    const plabSub = lccPseudoLabels(pseudo.heads[0]);
+    const plab = copyPastePseudoLabels(pseudo.logits);
+    const plabSub = copyPastePseudoLabels(pseudo.heads[0]);
     const maskU = tf.tensor(boxMask(patch, ratio, randomBoxCorner(patch, ratio, rng)), patch);
     const xu = mix(samples(unlabeled, 0, hu), samples(unlabeled, hu, hu), maskU);
     const { target1, target2 } = crossViewTargets(plab, plabSub, hu, maskU);
@@ -83,16 +123,6 @@ export const cml: Method = {
     const terms: StepLoss['terms'] = { loss_sup_l: supL as tf.Scalar, loss_sup_u: supU as tf.Scalar, loss_dis_l: disL, loss_dis_u: disU };
     return { loss, terms };
   },
-  evaluation: {
-    networks: ['model'],
-    decision: 'foreground-threshold',
-    largestComponent: true,
-    checkpoint: 'best-on-test',
-    source: 'CML:code/test_LA.py, utils/test_3d_patch.py L81-140 (two views, logits averaged, P(fg) > 0.5, LCC; best test Dice in the paper)',
-    probabilities: (nets, x) =>
-      tf.tidy(() => {
-        const o = nets[0].forward(x, { training: false });
-        return tf.softmax(tf.div(tf.add(o.logits, o.heads[0]), 2));
-      }),
-  },
+  evaluation: LA_EVALUATION,
+  evaluationFor: (config) => (config.patch.length === 2 ? ACDC_EVALUATION : LA_EVALUATION),
 };

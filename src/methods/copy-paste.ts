@@ -1,8 +1,10 @@
 /**
  * @file Pieces shared by the copy-paste methods BCP and CML (METHODS §3, §4.7–4.8): the box mask,
  * mixing, the per-sample linear Dice (`mask_DiceLoss`), region-masked CE, BCP's `mix_loss`, LCC
- * pseudo-labels and CML's feature-conflict loss. Tensors are channels-last; masks are [D, H, W] with
- * 1 outside the box and 0 inside, as the official generators make them.
+ * pseudo-labels and CML's feature-conflict loss, plus the ACDC (2-D) versions the ACDC scripts use:
+ * BCP's region-masked `DiceLoss(4)`, its ACDC `mix_loss` and `get_ACDC_masks` (argmax + per-slice,
+ * per-class 2-D LCC). Tensors are channels-last; masks are [D, H, W] (or [H, W]) with 1 outside the box
+ * and 0 inside, as the official generators make them.
  */
 import { tf, type Tensor } from '../nn/tf.js';
 import { stopGradient } from '../nn/ops.js';
@@ -121,4 +123,88 @@ export function featureConflict(fa: Tensor, fb: Tensor): tf.Scalar {
     const norms = tf.mul(norm(a, false), norm(b, false));
     return tf.add(1, tf.mean(tf.div(dot, tf.maximum(norms, 1e-6)))) as tf.Scalar;
   });
+}
+
+/**
+ * BCP-ACDC's `DiceLoss(C)` with a region (BCP:code/utils/losses.py L79-134, METHODS §3 Dice-MCM): on
+ * softmax(logits), per class c pooled over the batch, 1 − (2Σ m·p_c·g_c + 1e-10) / (Σ m·p_c² + Σ m·g_c² +
+ * 1e-10), averaged over the C classes, background included. `region` [N, ...spatial] or absent (m ≡ 1, the
+ * unmasked `_dice_loss`). Unlike Dice-PS the terms are squared and pooled over the batch, and the smooth
+ * term is 1e-10 instead of 1e-5.
+ */
+export function diceLossMasked(logits: Tensor, labels: Tensor, region?: Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const classes = logits.shape[logits.shape.length - 1];
+    const p = tf.softmax(logits);
+    const g = tf.oneHot(tf.cast(labels, 'int32'), classes).toFloat();
+    const m = region ? tf.expandDims(tf.cast(region, 'float32'), -1) : tf.onesLike(g);
+    const axes = logits.shape.slice(0, -1).map((_, i) => i);
+    const smooth = 1e-10;
+    const intersect = tf.sum(tf.mul(tf.mul(p, g), m), axes);
+    const ySum = tf.sum(tf.mul(tf.mul(g, g), m), axes);
+    const zSum = tf.sum(tf.mul(tf.mul(p, p), m), axes);
+    const dice = tf.div(tf.add(tf.mul(intersect, 2), smooth), tf.add(tf.add(zSum, ySum), smooth));
+    return tf.mean(tf.sub(1, dice)) as tf.Scalar;
+  });
+}
+
+/**
+ * BCP-ACDC's own `mix_loss` (ACDC_BCP_train.py L167-179), returned as its two sums:
+ * dice = w_img·DiceMCM(out, A; M) + w_patch·DiceMCM(out, B; 1−M), ce = w_img·CE_M(out, A) + w_patch·CE_{1−M}(out, B).
+ * The script's (l_weight, u_weight, unlab) arguments map to (w_img, w_patch) = (l, u), or (u, l) when
+ * `unlab` is set; callers pass the resulting pair. `mask` [...spatial] is tiled over the samples.
+ */
+export function acdcMixLoss(out: Tensor, a: Tensor, b: Tensor, mask: Tensor, wImage: number, wPatch: number): { dice: tf.Scalar; ce: tf.Scalar } {
+  return tf.tidy(() => {
+    const n = out.shape[0];
+    const m = tf.tile(tf.expandDims(mask, 0), [n, ...mask.shape.map(() => 1)]);
+    const inv = tf.sub(1, m);
+    const dice = tf.add(tf.mul(diceLossMasked(out, a, m), wImage), tf.mul(diceLossMasked(out, b, inv), wPatch)) as tf.Scalar;
+    const ce = tf.add(tf.mul(crossEntropyMasked(out, a, m), wImage), tf.mul(crossEntropyMasked(out, b, inv), wPatch)) as tf.Scalar;
+    return { dice, ce };
+  });
+}
+
+/** argmax over the class axis of [N, H, W, C] logits (`torch.max(softmax(out), dim=1)[1]`), int32 [N, H, W]. */
+export function argmaxLabels(logits: Tensor): Tensor {
+  return tf.tidy(() => tf.cast(tf.argMax(logits, -1), 'int32'));
+}
+
+/**
+ * get_ACDC_2DLargestCC: per slice and per foreground class c ∈ {1, …, C−1}, keep only the largest
+ * 8-connected component of class c (skimage `label`, ties to the first met in raster order); the other
+ * pixels of c become background, not another class. A class absent from the slice stays absent.
+ */
+export function largestComponentPerClass2d(labels: Int32Array | Uint8Array, n: number, h: number, w: number, classes: number): Int32Array {
+  const out = new Int32Array(n * h * w);
+  const plane = h * w;
+  const mask = new Uint8Array(plane);
+  for (let i = 0; i < n; i++) {
+    const slice = labels.subarray(i * plane, (i + 1) * plane);
+    for (let c = 1; c < classes; c++) {
+      let any = false;
+      for (let v = 0; v < plane; v++) {
+        mask[v] = slice[v] === c ? 1 : 0;
+        any ||= mask[v] === 1;
+      }
+      if (!any) continue;
+      const lcc = largestConnectedComponent(mask, [h, w]);
+      for (let v = 0; v < plane; v++) if (lcc[v]) out[i * plane + v] = c;
+    }
+  }
+  return out;
+}
+
+/** ACDC pseudo-labels (get_ACDC_masks(out, nms=1)): argmax, then the per-slice, per-class 2-D LCC. Logits [N, H, W, C]. */
+export function acdcPseudoLabels(logits: Tensor): Tensor {
+  const [n, h, w, classes] = logits.shape;
+  const arg = argmaxLabels(logits);
+  const data = arg.dataSync() as Int32Array;
+  arg.dispose();
+  return tf.tensor(largestComponentPerClass2d(data, n, h, w, classes), [n, h, w], 'int32');
+}
+
+/** The pseudo-label rule of the copy-paste scripts by input rank: LA's get_cut_mask (3-D) or ACDC's get_ACDC_masks (2-D). */
+export function copyPastePseudoLabels(logits: Tensor): Tensor {
+  return logits.rank === 4 ? acdcPseudoLabels(logits) : lccPseudoLabels(logits);
 }

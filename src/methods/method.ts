@@ -81,5 +81,13 @@ export interface Method {
   /** True when the loss reads the labels of unlabeled samples (a leak; the record marks it). */
   usesUnlabeledLabels?: (config: ResolvedConfig) => boolean;
   loss(ctx: StepContext): StepLoss;
+  /** The paper's test policy on the method's reference dataset (LA for the 3-D methods). */
   evaluation: EvaluationPolicy;
+  /** A policy that depends on the recipe (BCP/CML test ACDC differently from LA); absent: `evaluation`. */
+  evaluationFor?: (config: ResolvedConfig) => EvaluationPolicy;
+}
+
+/** The test policy of `method` under `config`. */
+export function evaluationPolicy(method: Method, config: ResolvedConfig): EvaluationPolicy {
+  return method.evaluationFor?.(config) ?? method.evaluation;
 }

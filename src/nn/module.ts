@@ -38,8 +38,8 @@ export class ParameterStore {
     return v;
   }
 
-  buffer(key: string, shape: number[], fill: number): Variable {
-    const v = tf.tidy(() => tf.variable(tf.fill(shape, fill), false, `${this.prefix}/${key}#buffer`));
+  buffer(key: string, shape: number[], fill: number, dtype: 'float32' | 'int32' = 'float32'): Variable {
+    const v = tf.tidy(() => tf.variable(tf.fill(shape, fill, dtype), false, `${this.prefix}/${key}#buffer`));
     this.buffers.set(key, v);
     return v;
   }

@@ -22,4 +22,4 @@ export interface Network {
   dispose(): void;
 }
 
-export type NetworkArch = 'vnet' | 'resvnet' | 'dual-vnet' | 'unet3d' | 'unet2d';
+export type NetworkArch = 'vnet' | 'resvnet' | 'dual-vnet' | 'unet3d' | 'unet2d' | 'cml-unet2d';

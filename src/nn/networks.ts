@@ -8,6 +8,7 @@ import { ResVNet } from './resvnet.js';
 import { DualVNet } from './dual-vnet.js';
 import { UNet3D } from './unet3d.js';
 import { UNet2D } from './unet2d.js';
+import { CmlUNet2D } from './cml-unet2d.js';
 
 export interface NetworkOptions extends VNetOptions {
   /** Anything architecture-specific (e.g. the DyCON projection scale). */
@@ -22,6 +23,7 @@ const FACTORIES: Partial<Record<NetworkArch, Factory>> = {
   'dual-vnet': (name, seed, options) => new DualVNet(name, seed, options),
   unet3d: (name, seed, options) => new UNet3D(name, seed, options),
   unet2d: (name, seed, options) => new UNet2D(name, seed, options),
+  'cml-unet2d': (name, seed, options) => new CmlUNet2D(name, seed, options),
 };
 
 export function createNetwork(arch: NetworkArch, name: string, seed: number, options: NetworkOptions): Network {

@@ -19,8 +19,6 @@ import * as dycon from './adapters/dycon.js';
 
 export type Registration = { adapter: Adapter } | { notImplemented: string };
 
-const notYet = (what: string, why = ''): Registration => ({ notImplemented: `${what} is not implemented in the project yet${why ? ` (${why})` : ''}` });
-
 export const REGISTRY: Readonly<Record<string, Registration>> = {
   common__sigmoid_rampup: { adapter: common.sigmoidRampupAdapter },
   common__cosine_rampdown: { adapter: common.cosineRampdownAdapter },
@@ -53,12 +51,12 @@ export const REGISTRY: Readonly<Record<string, Registration>> = {
   bcp__mask_generators_rng: { adapter: bcp.maskGeneratorsAdapter },
   bcp__pseudo_label_lcc: { adapter: bcp.pseudoLabelLccAdapter },
   bcp__ema_fixed_params: { adapter: common.emaFixedBcpAdapter },
-  bcp__acdc_dice_loss_masked: notYet('BCP on ACDC', "ACDC_BCP_train.py's region-masked DiceLoss (squared terms pooled over the batch, smooth 1e-10) has no project counterpart"),
-  bcp__acdc_step: notYet('BCP on ACDC', 'its mixes, region-masked DiceLoss and per-class 2-D LCC pseudo-labels have no project counterpart'),
-  bcp__ema_state_dict_acdc: notYet('BCP on ACDC', "its EMA over the whole state_dict, BN buffers and the truncated int counter included; the project's EMA averages parameters only"),
+  bcp__acdc_dice_loss_masked: { adapter: bcp.acdcDiceLossMaskedAdapter },
+  bcp__acdc_step: { adapter: bcp.acdcStepAdapter },
+  bcp__ema_state_dict_acdc: { adapter: common.emaStateDictBcpAcdcAdapter },
   cml__features_discrepancy: { adapter: cml.featuresDiscrepancyAdapter },
   cml__la_train_step: { adapter: cml.laTrainStepAdapter },
-  cml__acdc_train_step: notYet('CML on ACDC', 'no 2-D per-class LCC pseudo-label function (get_ACDC_2DLargestCC) and no ACDC recipe'),
+  cml__acdc_train_step: { adapter: cml.acdcTrainStepAdapter },
   acmt__ent_selection: { adapter: acmt.entSelectionAdapter },
   acmt__mu_selection: { adapter: acmt.muSelectionAdapter },
   acmt__perr_selection: { adapter: acmt.perrSelectionAdapter },

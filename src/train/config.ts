@@ -38,6 +38,11 @@ export interface Recipe {
   /** EMA teacher decay α and whether it warms up as min(1 − 1/(k+1), α) (METHODS §1.6); 0 = no teacher. */
   emaDecay: number;
   emaWarmup: boolean;
+  /**
+   * What the EMA averages: `params` (every script but one; the default when absent) or `full-state`,
+   * parameters and BN buffers (BCP-ACDC's update_model_ema over the whole state_dict).
+   */
+  emaState?: 'params' | 'full-state';
   /** Unsupervised weight w_max and its ramp length in 150-iteration steps (METHODS §1.5). */
   consistencyWeight: number;
   consistencyRampup: number;
@@ -392,7 +397,74 @@ const ACDC_UAMT: SourcedRecipe = {
   },
 };
 
-const ACDC_RECIPES: Record<string, SourcedRecipe> = { supervised: ACDC_SUPERVISED, mt: ACDC_MT, 'ua-mt': ACDC_UAMT };
+const BCP_ACDC = 'BCP:code/ACDC_BCP_train.py';
+/** BCP on ACDC (METHODS §4.7 "ACDC losses", §5.2 row BCP): UNet_2d, 10000 + 30000 its, constant lr, full-state EMA. */
+const ACDC_BCP: SourcedRecipe = {
+  ...fromScript(ACDC_SUPERVISED, BCP_ACDC, {}),
+  iterations: { value: 30000, source: `${BCP_ACDC} (--max_iterations 30000, self-training; --pre_iterations 10000)` },
+  batchSize: { value: 24, source: `${BCP_ACDC} (--batch_size 24)` },
+  labeledBatch: { value: 12, source: `${BCP_ACDC} (--labeled_bs 12; sub-batches of 6)` },
+  baseLr: { value: 0.01, source: `${BCP_ACDC} (--base_lr 0.01)` },
+  lrSchedule: { value: { kind: 'constant' }, source: `${BCP_ACDC} (the lr is never changed in either stage; METHODS §1.7)` },
+  momentum: { value: 0.9, source: `${BCP_ACDC} (SGD momentum 0.9)` },
+  weightDecay: { value: 1e-4, source: `${BCP_ACDC} (SGD weight_decay 0.0001)` },
+  patch: { value: [256, 256], source: `${BCP_ACDC} (--patch_size [256, 256], RandomGenerator)` },
+  network: { value: 'unet2d', source: 'BCP:code/networks/net_factory.py BCP_net = UNet_2d (the SSL4MIS U-Net; its unused heads are not built; METHODS §2.3)' },
+  classes: { value: 4, source: `${BCP_ACDC} (--num_classes 4)` },
+  filters: { value: 16, source: 'BCP:code/networks/unet.py (feature_chns [16, 32, 64, 128, 256])' },
+  dropout: { value: 0, source: 'BCP:code/networks/unet.py (encoder dropout [0.05 … 0.5] is part of the network)' },
+  augmentation: { value: 'bcp-2d', source: 'BCP:code/dataloaders/dataset.py L69-88 (rot-flip 50 %, rotate 25 %, none 25 %; METHODS §1.4)' },
+  checkpointEvery: { value: 1000, source: 'ssl-bench: resume checkpoint (BCP itself writes only its best model)' },
+  selectEvery: { value: 200, source: `${BCP_ACDC} (val.list every 200 its in both stages, best mean Dice kept; METHODS §1.9)` },
+  selectAfter: { value: 0, source: BCP_ACDC },
+  emaDecay: { value: 0.99, source: `${BCP_ACDC} L390 (update_model_ema(model, ema_model, 0.99))` },
+  emaWarmup: { value: false, source: `${BCP_ACDC} L123-129 (fixed alpha, no warm-up)` },
+  emaState: { value: 'full-state', source: `${BCP_ACDC} L123-129 (every state_dict entry averaged and loaded back, BN buffers included; METHODS §1.6)` },
+  consistencyWeight: { value: 0, source: `${BCP_ACDC} L119-121, L370 (5·consistency·ramp computed and logged, unused)` },
+  consistencyRampup: { value: 0, source: `${BCP_ACDC} (unused)` },
+  stages: {
+    value: [
+      { name: 'pretrain', iterations: 10000, lrSchedule: { kind: 'constant' }, ema: false, selectOn: 'val', selectEvery: 200, selectAfter: 0, init: { from: 'last', copyToEma: false, keepOptimizer: false } },
+      { name: 'selftrain', iterations: 30000, lrSchedule: { kind: 'constant' }, ema: true, selectEvery: 200, selectAfter: 0, init: { from: 'best', copyToEma: true, keepOptimizer: true } },
+    ],
+    source: `${BCP_ACDC} L237-261 (pre-train, --pre_iterations 10000, best val Dice every 200), L334-336 (teacher load_net, student load_net_opt: weights and SGD state), L354-388 (self-train, --max_iterations 30000)`,
+  },
+  params: {
+    maskRatio: { value: 2 / 3, source: `${BCP_ACDC} L131-140 (generate_mask: int(img_x*2/3) box, hard-coded; corner randint(0, img_x - patch_x))` },
+    uWeight: { value: 0.5, source: `${BCP_ACDC} (--u_weight 0.5), mix_loss L167-179` },
+  },
+};
+
+const CML_ACDC = 'CML:code/CML_ACDC_train.py';
+/** CML on ACDC (METHODS §4.8, §5.2 row CML): the official 2-D network as it runs, 10000 + 30000 its, constant lr. */
+const { emaState: _bcpOnly, ...ACDC_BCP_SHARED } = fromScript(ACDC_BCP, CML_ACDC, {});
+const ACDC_CML: SourcedRecipe = {
+  ...ACDC_BCP_SHARED,
+  network: { value: 'cml-unet2d', source: 'CML:code/networks/unet.py L135-162 (one encoder and decoder1 run twice; METHODS §2.3 QUIRK, reproduced)' },
+  filters: { value: 16, source: 'CML:code/networks/unet.py (feature_chns [16, 32, 64, 128, 256])' },
+  dropout: { value: 0, source: 'CML:code/networks/unet.py (encoder dropout [0.05 … 0.5] is part of the network)' },
+  augmentation: { value: 'bcp-2d', source: 'CML:code/dataloaders/dataset.py (BCP\'s RandomGenerator; METHODS §1.4)' },
+  checkpointEvery: { value: 1000, source: 'ssl-bench: resume checkpoint (CML itself writes only its best model)' },
+  emaDecay: { value: 0, source: `${CML_ACDC} (no teacher)` },
+  emaWarmup: { value: false, source: `${CML_ACDC} (no teacher)` },
+  consistencyWeight: { value: 0, source: `${CML_ACDC} (no ramp)` },
+  consistencyRampup: { value: 0, source: `${CML_ACDC} (no ramp)` },
+  stages: {
+    value: [
+      { name: 'pretrain', iterations: 10000, lrSchedule: { kind: 'constant' }, ema: false, selectOn: 'val', selectEvery: 200, selectAfter: 0, init: { from: 'last', copyToEma: false, keepOptimizer: false } },
+      { name: 'train', iterations: 30000, lrSchedule: { kind: 'constant' }, ema: false, selectEvery: 200, selectAfter: 0, init: { from: 'best', copyToEma: false, keepOptimizer: true } },
+    ],
+    source: `${CML_ACDC} (pre-train --pre_iterations 10000, best val Dice every 200; load_net_opt reloads weights and optimiser; train --train_iterations 30000, constant lr)`,
+  },
+  params: {
+    maskRatio: { value: 1 / 2, source: `${CML_ACDC} L42-45 (--mask_ratio 1/2), CML:code/utils/CML_utils.py L43-52` },
+    labeledWeight: { value: 1.0, source: `${CML_ACDC} L42-45 (--l_weight 1.0)` },
+    unlabeledWeight: { value: 0.5, source: `${CML_ACDC} L42-45 (--u_weight 0.5)` },
+    conflictWeight: { value: 0.1, source: `${CML_ACDC} L42-45 (--dis_weight 0.1)` },
+  },
+};
+
+const ACDC_RECIPES: Record<string, SourcedRecipe> = { supervised: ACDC_SUPERVISED, mt: ACDC_MT, 'ua-mt': ACDC_UAMT, bcp: ACDC_BCP, cml: ACDC_CML };
 
 /** The embedded 2-D stacks are 96×96: slices are not zoomed; everything else is the ACDC recipe. */
 function onSynthetic2d(recipe: SourcedRecipe): SourcedRecipe {

@@ -1,7 +1,8 @@
 /**
  * @file The one training loop every method runs in. Per update k: draw the batch of the two-stream
  * sampler, augment each sample, let the method compute its loss, SGD-step the trainable networks with
- * the learning rate of update k, update EMA teachers (parameters only), log one JSON line, and write a
+ * the learning rate of update k, update EMA teachers (parameters only, or the whole state with BN buffers
+ * where the recipe says `emaState: full-state`: BCP-ACDC), log one JSON line, and write a
  * checkpoint every N updates and at the end. Every random draw comes from streams derived from
  * (seed, k), so resuming from a checkpoint reproduces the uninterrupted run.
  */
@@ -18,7 +19,7 @@ import type { Method, TrainBatch } from '../methods/method.js';
 import type { ResolvedConfig } from './config.js';
 import { emaDecay, learningRate } from './schedules.js';
 import { Sgd } from './sgd.js';
-import { emaUpdate } from './ema.js';
+import { emaUpdate, emaUpdateState } from './ema.js';
 import { loadCheckpoint, restoreVariables, saveCheckpoint } from './checkpoint.js';
 import { SslBenchError } from '../errors.js';
 
@@ -209,6 +210,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
   let optimisers = makeOptimisers();
   const emaSpecs = method.networks(config).filter((sp) => sp.emaOf);
+  // α = 0 copies the student (stage initialisation); a full-state teacher takes the BN buffers too.
+  const updateTeachers = (alpha: number) => {
+    for (const spec of emaSpecs) {
+      const teacher = nets[spec.role].store;
+      const student = nets[spec.emaOf!].store;
+      if (config.emaState === 'full-state') emaUpdateState(teacher, student, alpha);
+      else emaUpdate(teacher.params, student.params, alpha);
+    }
+  };
   const unlabeledBatch = method.usesUnlabeled ? config.batchSize - config.labeledBatch : 0;
   const cache = new CaseCache(source);
   const stages = planStages(config, options.selection?.on);
@@ -263,9 +273,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const from = prev.init.from === 'best' || stage.init.from === 'best' ? fileFor(prev, BEST_NAME) : fileFor(prev, CHECKPOINT_NAME);
       const prevState = await loadCheckpoint(from);
       restoreVariables(from, prevState, networkState());
-      if (stage.init.copyToEma) {
-        for (const spec of emaSpecs) emaUpdate(nets[spec.role].store.params, nets[spec.emaOf!].store.params, 0);
-      }
+      if (stage.init.copyToEma) updateTeachers(0);
       if (stage.init.keepOptimizer) {
         const prevCkpt = await loadCheckpoint(fileFor(prev, CHECKPOINT_NAME));
         for (const [role, opt] of Object.entries(optimisers)) {
@@ -329,9 +337,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       for (const role of trainable) optimisers[role].step(grads, lr);
       tf.dispose([value, grads, batch.images, batch.labels, batch.allLabels]);
-      if (stage.ema) {
-        for (const spec of emaSpecs) emaUpdate(nets[spec.role].store.params, nets[spec.emaOf!].store.params, emaDecay(k, config.emaDecay, config.emaWarmup));
-      }
+      if (stage.ema) updateTeachers(emaDecay(k, config.emaDecay, config.emaWarmup));
       const done = k + 1;
       if (stage.selectOn && options.selection && done > stage.selectAfter && (done % stage.selectEvery === 0 || done === stage.iterations)) {
         const score = await options.selection.score(nets, stage.selectOn);

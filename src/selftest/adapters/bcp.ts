@@ -1,18 +1,20 @@
 /**
- * @file `bcp__*` on LA: the copy-paste box, mixing, `mask_DiceLoss`, `mix_loss`, LCC
- * pseudo-labels and the fixed-α EMA, through src/methods/copy-paste.ts, bcp.ts and train/ema.ts with the
- * project's BCP recipe (mask ratio, α = u_weight, EMA decay). The box corners are the vectors' draws:
- * the port cannot reproduce numpy's stream (METHOD-VECTORS §5). BCP on ACDC is not implemented yet.
+ * @file `bcp__*`: the copy-paste box, mixing, `mask_DiceLoss`, `mix_loss`, LCC pseudo-labels and the
+ * fixed-α EMA on LA, and ACDC's region-masked `DiceLoss(4)`, its pre-/self-training step and its
+ * per-class 2-D pseudo-labels, through src/methods/copy-paste.ts, bcp.ts and train/ema.ts with the
+ * project's BCP recipes (mask ratio, α = u_weight, EMA decay) for LA and ACDC. The box corners are the
+ * vectors' draws: the port cannot reproduce numpy's stream (METHOD-VECTORS §5). (The full-state EMA of
+ * BCP-ACDC is in common.ts with the other EMA vectors.)
  */
 import { tf, type Tensor } from '../../nn/tf.js';
 import { samples } from '../../methods/losses.js';
-import { bcpPretrainLoss, bcpSelfTrainLoss } from '../../methods/bcp.js';
-import { boxMask, diceLossPerSample, lccPseudoLabels, mix, randomBoxCorner } from '../../methods/copy-paste.js';
+import { bcpAcdcPretrainLoss, bcpAcdcSelfTrainLoss, bcpPretrainLoss, bcpSelfTrainLoss } from '../../methods/bcp.js';
+import { acdcPseudoLabels, argmaxLabels, boxMask, diceLossMasked, diceLossPerSample, lccPseudoLabels, mix, randomBoxCorner } from '../../methods/copy-paste.js';
 import type { Rng } from '../../util/rng.js';
-import { laRecipe, part, type Adapter } from '../adapter.js';
+import { acdcRecipe, laRecipe, part, type Adapter } from '../adapter.js';
 import type { Path } from '../compare.js';
 import { channelsFirst, inputChannelsLast, readScalar, readTensor, toTensor } from '../tensors.js';
-import { inputNumber, inputNumbers, inputTensor, vectorError, type VectorInput } from '../vector.js';
+import { inputNumbers, inputTensor, vectorError, type VectorInput } from '../vector.js';
 
 /** Why the official draw bounds of BCP-LA's context_mask differ from the project's (bcp.ts, copy-paste.ts). */
 export const HARD_CODED_BOUNDS =
@@ -105,10 +107,11 @@ export const pseudoLabelLccAdapter: Adapter = (v, check) => {
   // get_cut_mask's threshold before the component step, with lccPseudoLabels' own test (P(fg) ≥ 0.5).
   check.tensor(['thresholded3d'], readTensor(tf.cast(tf.greaterEqual(tf.gather(tf.softmax(logits), 1, -1), 0.5), 'int32')));
   check.tensor(['lcc3d'], readTensor(lccPseudoLabels(logits)));
-  const acdc = 'get_ACDC_masks (argmax, then the largest 8-connected component per slice and class) belongs to BCP/CML on ACDC, which the project does not implement yet';
-  check.notImplemented(['argmax2d'], acdc);
-  check.notImplemented(['lcc2d'], acdc);
-  check.notImplemented(['cml_copies_same'], "a fact about the official repositories' source (CML's helpers are copies of BCP's); the project shares one function (copy-paste.ts lccPseudoLabels) and computes nothing here");
+  // get_ACDC_masks(nms=1): argmax, then per slice and class the largest 8-connected component.
+  const logits2d = inputChannelsLast(inputTensor(v, 'logits2d'));
+  check.tensor(['argmax2d'], readTensor(argmaxLabels(logits2d)));
+  check.tensor(['lcc2d'], readTensor(acdcPseudoLabels(logits2d)));
+  check.notImplemented(['cml_copies_same'], "a fact about the official repositories' source (CML's helpers are copies of BCP's); the project shares one function per rule (copy-paste.ts lccPseudoLabels, acdcPseudoLabels) between BCP and CML and computes nothing here");
 };
 
 // ---- mask generators ----
@@ -142,14 +145,11 @@ const GENERATORS: ReadonlyArray<GeneratorEntry> = [
   { pattern: /^BCP LA context_mask 112x112x80$/, ratio: () => Number(laRecipe('bcp').params.maskRatio), officialBounds: true },
   { pattern: /^BCP LA context_mask small_image\b/, ratio: () => Number(laRecipe('bcp').params.maskRatio), officialBounds: false },
   { pattern: /^CML LA generate_mask_3D\b/, ratio: () => Number(laRecipe('cml').params.maskRatio), officialBounds: true },
-  {
-    pattern: /^CML ACDC generate_mask_2D\b/,
-    // CML's generators take the image's own sizes, the rule randomBoxCorner/boxMask implement for any rank.
-    ratio: (v) => inputNumber(v, 'mask_ratio_cml_acdc', 'params'),
-    officialBounds: true,
-    note: "CML ACDC generate_mask_2D: checked with the project's rank-agnostic box generator at the vector's ratio (params.mask_ratio_cml_acdc); CML on ACDC itself is not implemented yet",
-  },
-  { pattern: /^BCP ACDC generate_mask\b/, reason: 'BCP on ACDC is not implemented in the project yet (its generate_mask hard-codes a 2/3 box with its own bounds; no project recipe)' },
+  // CML's generators and BCP-ACDC's generate_mask take the corner bounds from the image's own sizes,
+  // the rule randomBoxCorner/boxMask implement for any rank (BCP-ACDC's int(d·2/3) equals ⌊d·(2/3)⌋ for
+  // every d ≤ 4096).
+  { pattern: /^CML ACDC generate_mask_2D\b/, ratio: () => Number(acdcRecipe('cml').params.maskRatio), officialBounds: true },
+  { pattern: /^BCP ACDC generate_mask\b/, ratio: () => Number(acdcRecipe('bcp').params.maskRatio), officialBounds: true },
 ];
 
 /** The [start, stop) of the zeros per axis, or null when the box is empty (as the vector writes it). */
@@ -206,4 +206,61 @@ export const maskGeneratorsAdapter: Adapter = (v, check) => {
       });
     }
   }
+};
+
+// ---- ACDC ----
+
+export const acdcDiceLossMaskedAdapter: Adapter = (v, check) => {
+  const logits = inputChannelsLast(inputTensor(v, 'logits'));
+  const target = toTensor(inputTensor(v, 'target'));
+  const region = tf.cast(toTensor(inputTensor(v, 'region')), 'float32');
+  check.number(['loss_no_mask'], readScalar(diceLossMasked(logits, target)));
+  check.number(['loss_mask'], readScalar(diceLossMasked(logits, target, region)));
+  check.number(['loss_mask_complement'], readScalar(diceLossMasked(logits, target, tf.sub(1, region))));
+};
+
+/**
+ * ACDC_BCP_train.py's pre-training and self-training step with the ACDC recipe (mask ratio, α): the box
+ * through randomBoxCorner with the vector's draws (its bounds are checked), the mixes as bcp.ts builds
+ * them, the teacher's per-class 2-D pseudo-labels and the (Dice, CE) sums of the ACDC mix_loss.
+ */
+export const acdcStepAdapter: Adapter = (v, check) => {
+  const recipe = acdcRecipe('bcp');
+  const ratio = Number(recipe.params.maskRatio);
+  const alpha = Number(recipe.params.uWeight);
+  const volume = inputChannelsLast(inputTensor(v, 'volume'));
+  const label = toTensor(inputTensor(v, 'label'));
+  // Layout: l_a, l_b, u_a, u_b, each of `h` slices.
+  const h = inputTensor(v, 'teacher_logits_a').shape[0];
+  if (volume.shape[0] !== 4 * h) throw vectorError(v, 'inputs.volume', `expected 4 groups of ${h} slices, has ${volume.shape[0]}`);
+  const group = (x: Tensor, i: number) => samples(x, i * h, h);
+  const spatial = volume.shape.slice(1, -1);
+  const bounds: number[] = [];
+  const corner = randomBoxCorner(spatial, ratio, replayRng(inputNumbers(v, 'box_draws'), bounds));
+  check.exact(['randint_calls'], bounds.map((b) => [0, b]));
+  const mask = tf.tensor(boxMask(spatial, ratio, corner), spatial);
+  check.tensor(['img_mask'], readTensor(mask));
+  const plabA = acdcPseudoLabels(inputChannelsLast(inputTensor(v, 'teacher_logits_a')));
+  const plabB = acdcPseudoLabels(inputChannelsLast(inputTensor(v, 'teacher_logits_b')));
+  check.tensor(['plab_a'], readTensor(plabA));
+  check.tensor(['plab_b'], readTensor(plabB));
+  const ya = group(label, 0);
+  const yb = group(label, 1);
+
+  // Pre-training: X = l_a·M + l_b·(1−M).
+  check.tensor(['pretrain', 'mixed_input'], readTensor(channelsFirst(mix(group(volume, 0), group(volume, 1), mask))));
+  const pre = bcpAcdcPretrainLoss(inputChannelsLast(inputTensor(v, 'student_logits_pre')), ya, yb, mask);
+  check.number(['pretrain', 'loss_dice'], readScalar(pre.dice));
+  check.number(['pretrain', 'loss_ce'], readScalar(pre.ce));
+  check.number(['pretrain', 'loss'], readScalar(pre.loss));
+
+  // Self-training (bcp.ts): X_unl = u_a·M + l_a·(1−M), X_l = l_b·M + u_b·(1−M).
+  check.tensor(['self_train', 'net_input_unl'], readTensor(channelsFirst(mix(group(volume, 2), group(volume, 0), mask))));
+  check.tensor(['self_train', 'net_input_l'], readTensor(channelsFirst(mix(group(volume, 1), group(volume, 3), mask))));
+  const t = bcpAcdcSelfTrainLoss(inputChannelsLast(inputTensor(v, 'student_logits_unl')), inputChannelsLast(inputTensor(v, 'student_logits_l')), ya, yb, plabA, plabB, mask, alpha);
+  check.number(['self_train', 'unl_dice'], readScalar(t.unl.dice));
+  check.number(['self_train', 'unl_ce'], readScalar(t.unl.ce));
+  check.number(['self_train', 'l_dice'], readScalar(t.l.dice));
+  check.number(['self_train', 'l_ce'], readScalar(t.l.ce));
+  check.number(['self_train', 'loss'], readScalar(t.loss));
 };

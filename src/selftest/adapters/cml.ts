@@ -1,14 +1,17 @@
 /**
- * @file `cml__*`: CML's conflict loss and its LA training step through src/methods/cml.ts and
- * copy-paste.ts, with the project's CML recipe (l/u/dis weights, mask ratio). The box corners are the
- * vectors' draws. The step total is assembled as cml.ts assembles it:
+ * @file `cml__*`: CML's conflict loss and its LA and ACDC training steps through src/methods/cml.ts and
+ * copy-paste.ts, with the project's CML recipe of that dataset (l/u/dis weights, mask ratio) and its
+ * pseudo-label rule (3-D LCC on LA, argmax + per-class 2-D LCC on ACDC). The box corners are the
+ * vectors' draws. The ACDC vector gives both views' outputs as inputs, so it checks the wiring, not the
+ * shared-weight 2-D network (tested in test/methods/cml.test.ts). The step total is assembled as cml.ts assembles it:
  * L = l_w·(S(o1_l) + S(o2_l)) + u_w·(S(o1_u) + S(o2_u)) + dis_w·(D_l + D_u).
  */
 import { tf } from '../../nn/tf.js';
 import { samples } from '../../methods/losses.js';
-import { featureConflict, lccPseudoLabels, mix } from '../../methods/copy-paste.js';
+import { copyPastePseudoLabels, featureConflict, mix } from '../../methods/copy-paste.js';
 import { cmlSupervision, crossViewTargets, symmetricConflict } from '../../methods/cml.js';
-import { laRecipe, type Adapter } from '../adapter.js';
+import { acdcRecipe, laRecipe, type Adapter } from '../adapter.js';
+import type { ResolvedConfig } from '../../train/config.js';
 import { channelsFirst, inputChannelsLast, readScalar, readTensor, toTensor } from '../tensors.js';
 import { inputTensor, vectorError } from '../vector.js';
 import { maskFromDraws, mixLabels } from './bcp.js';
@@ -23,8 +26,9 @@ export const featuresDiscrepancyAdapter: Adapter = (v, check) => {
   }
 };
 
-export const laTrainStepAdapter: Adapter = (v, check) => {
-  const p = laRecipe('cml').params;
+/** One CML training step (labeled CutMix + cross-view unlabeled CutMix) with `recipe`'s values. */
+const trainStepAdapter = (recipe: () => ResolvedConfig): Adapter => (v, check) => {
+  const p = recipe().params;
   const ratio = Number(p.maskRatio);
   const lw = Number(p.labeledWeight);
   const uw = Number(p.unlabeledWeight);
@@ -61,8 +65,9 @@ export const laTrainStepAdapter: Adapter = (v, check) => {
   check.number(['loss_l'], readScalar(lossL));
 
   // Cross-view pseudo-labels on [u_a; u_b] and the unlabeled CutMix.
-  const plab = lccPseudoLabels(cl('unout1'));
-  const plabSub = lccPseudoLabels(cl('unout2'));
+  // cml.ts's rule by rank: get_cut_mask (3-D) or get_ACDC_masks(nms=1) (2-D).
+  const plab = copyPastePseudoLabels(cl('unout1'));
+  const plabSub = copyPastePseudoLabels(cl('unout2'));
   check.tensor(['plab'], readTensor(plab));
   check.tensor(['plab_sub'], readTensor(plabSub));
   const maskU = maskFromDraws(v, 'box_draws_u', spatial, ratio);
@@ -86,3 +91,6 @@ export const laTrainStepAdapter: Adapter = (v, check) => {
   check.number(['loss_dis'], readScalar(lossDis));
   check.number(['loss'], readScalar(tf.addN([lossL, lossU, lossDis])));
 };
+
+export const laTrainStepAdapter = trainStepAdapter(() => laRecipe('cml'));
+export const acdcTrainStepAdapter = trainStepAdapter(() => acdcRecipe('cml'));

@@ -2,20 +2,19 @@
  * @file Adapters for the `common__*` vectors: ramps, consistency-weight staircases, thresholds, learning
  * rates, cross-entropy and the EMA teacher update. Several of these vectors list one entry per official
  * script; an entry is evaluated when the project implements that script's rule, and is reported
- * not-implemented otherwise (the ACDC copy-paste scripts the project does not have yet, or bookkeeping
- * it does not model).
+ * not-implemented otherwise (bookkeeping the project does not model, such as a weight a script only logs).
  */
 import { tf } from '../../nn/tf.js';
 import { ParameterStore } from '../../nn/module.js';
 import { Rng } from '../../util/rng.js';
 import { consistencyWeight, cosineRampdown, emaDecay, learningRate, linearRampup, sigmoidRampup, type LrSchedule } from '../../train/schedules.js';
-import { emaUpdate } from '../../train/ema.js';
+import { emaUpdate, emaUpdateState } from '../../train/ema.js';
 import { crossEntropy } from '../../methods/losses.js';
 import { crossEntropyMasked } from '../../methods/copy-paste.js';
 import { entThreshold, muThreshold } from '../../methods/ac-mt.js';
 import { uamtThreshold } from '../../methods/ua-mt.js';
 import { mt2dConsistencyActive, SSL4MIS_2D, uamt2dThreshold } from '../../methods/ssl4mis-2d.js';
-import { laRecipe, notImplementedReason, part, type Adapter } from '../adapter.js';
+import { acdcRecipe, laRecipe, notImplementedReason, part, type Adapter } from '../adapter.js';
 import type { Checker } from '../compare.js';
 import { inputChannelsLast, readScalar, toTensor } from '../tensors.js';
 import { inputNumber, inputNumbers, inputPairs, inputTensor, vectorError, type VectorInput } from '../vector.js';
@@ -81,6 +80,10 @@ const WEIGHT_SCRIPTS: ReadonlyArray<{ pattern: RegExp; weight?: () => WeightSour
   {
     pattern: /^BCP LA\b/,
     reason: "BCP-LA computes and logs this weight but never adds it to the loss; the project's BCP does not compute it (recipe consistency weight 0)",
+  },
+  {
+    pattern: /^BCP ACDC\b/,
+    reason: "BCP-ACDC computes and logs this weight (5·consistency·ramp) but never adds it to the loss; the project's BCP does not compute it (recipe consistency weight 0)",
   },
 ];
 
@@ -183,16 +186,16 @@ function recipeLr(method: string, officialExtraUpdates = 0): () => LrSource {
   };
 }
 
-/** One stage of a multi-stage recipe (BCP, CML: pre-train → train). */
-function stageOf(method: string, stage: string) {
-  const st = laRecipe(method).stages?.find((x) => x.name === stage);
-  if (!st) throw new Error(`the ${method}/LA recipe has no '${stage}' stage`);
+/** One stage of a multi-stage recipe (BCP, CML: pre-train → train), on LA unless `dataset` says ACDC. */
+function stageOf(method: string, stage: string, dataset: 'LA' | 'ACDC' = 'LA') {
+  const st = (dataset === 'ACDC' ? acdcRecipe(method) : laRecipe(method)).stages?.find((x) => x.name === stage);
+  if (!st) throw new Error(`the ${method}/${dataset} recipe has no '${stage}' stage`);
   return st;
 }
 
-function stageLr(method: string, stage: string): () => LrSource {
+function stageLr(method: string, stage: string, dataset: 'LA' | 'ACDC' = 'LA'): () => LrSource {
   return () => {
-    const st = stageOf(method, stage);
+    const st = stageOf(method, stage, dataset);
     return { schedule: st.lrSchedule, updates: st.iterations };
   };
 }
@@ -216,18 +219,19 @@ const LR_SCRIPTS: ReadonlyArray<{ pattern: RegExp; lr: () => LrSource; note?: st
   { pattern: /^SSL4MIS (MT|UA-MT|supervised) 2D$/, lr: SSL4MIS_2D_LR },
 ];
 
-/**
- * The scripts of the `constant` row the project has: their lr over every queried update of their run.
- * (The row also names BCP/CML on ACDC, which the project does not implement yet.)
- */
+/** The scripts of the `constant` row: their lr over every queried update of their run (each stage on its own). */
 const CONSTANT_LR: ReadonlyArray<{ label: string; lr: () => LrSource & { base: number } }> = [
   { label: 'BCP pre-training', lr: () => ({ ...stageLr('bcp', 'pretrain')(), base: laRecipe('bcp').baseLr }) },
   { label: 'CML pre-training', lr: () => ({ ...stageLr('cml', 'pretrain')(), base: laRecipe('cml').baseLr }) },
+  { label: 'BCP ACDC pre-training', lr: () => ({ ...stageLr('bcp', 'pretrain', 'ACDC')(), base: acdcRecipe('bcp').baseLr }) },
+  { label: 'BCP ACDC self-training', lr: () => ({ ...stageLr('bcp', 'selftrain', 'ACDC')(), base: acdcRecipe('bcp').baseLr }) },
+  { label: 'CML ACDC pre-training', lr: () => ({ ...stageLr('cml', 'pretrain', 'ACDC')(), base: acdcRecipe('cml').baseLr }) },
+  { label: 'CML ACDC training', lr: () => ({ ...stageLr('cml', 'train', 'ACDC')(), base: acdcRecipe('cml').baseLr }) },
   { label: 'DyCON', lr: () => ({ ...recipeLr('dycon')(), base: laRecipe('dycon').baseLr }) },
 ];
 
 function constantLr(check: Checker, key: string, queries: number[]): void {
-  check.note(`${JSON.stringify(key)}: evaluated for ${CONSTANT_LR.map((c) => c.label).join(', ')} (the recipes' own base lr); BCP/CML on ACDC are not implemented in the project yet`);
+  check.note(`${JSON.stringify(key)}: evaluated for ${CONSTANT_LR.map((c) => c.label).join(', ')} (the recipes' own base lr)`);
   for (const c of CONSTANT_LR) {
     part(check, [key, 'lr'], () => {
       const { schedule, updates, base } = c.lr();
@@ -386,3 +390,61 @@ export const emaWarmupUamtAdapter = emaAdapter('ua-mt');
 export const emaWarmupUpcAdapter = emaAdapter('upc');
 /** BCP-LA self-training: fixed α (the recipe has no warm-up), parameters only. */
 export const emaFixedBcpAdapter = emaAdapter('bcp', false);
+
+/**
+ * BCP-ACDC's update_model_ema through the trainer's full-state rule (emaUpdateState): the vector's module,
+ * its BN buffers and an int32 num_batches_tracked, with the ACDC recipe's α (fixed, no warm-up). The
+ * student's counter per step (the harness advances it) is an input; the teacher's must stay truncated.
+ */
+export const emaStateDictBcpAcdcAdapter: Adapter = (v: VectorInput, check: Checker) => {
+  const recipe = acdcRecipe('bcp');
+  if (recipe.emaState !== 'full-state') throw new Error(`the bcp/ACDC recipe's EMA is '${recipe.emaState ?? 'params'}', not full-state`);
+  const alpha = inputNumber(v, 'alpha', 'params');
+  const steps = inputNumbers(v, 'global_steps');
+  const teacherInit = inputTensor(v, 'teacher_init');
+  const students = inputTensor(v, 'student_per_step');
+  const teacherBuffers = inputNumbers(v, 'teacher_buffers_init');
+  const studentBuffers = inputNumbers(v, 'student_buffers');
+  const size = EMA_PARAMS.reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0);
+  if (students.shape.length !== 2 || students.shape[1] !== size || students.shape[0] !== steps.length) {
+    throw vectorError(v, 'inputs.student_per_step', `expected shape [${steps.length}, ${size}], got ${JSON.stringify(students.shape)}`);
+  }
+  const teacher = new ParameterStore('selftest-teacher', new Rng(0));
+  const student = new ParameterStore('selftest-student', new Rng(0));
+  const counter = 'bn.num_batches_tracked';
+  const fill = (store: ParameterStore, buffers: number[]) => {
+    store.buffer('bn.running_mean', [2], 0).assign(tf.tensor(buffers.slice(0, 2), [2]));
+    store.buffer('bn.running_var', [2], 0).assign(tf.tensor(buffers.slice(2, 4), [2]));
+    store.buffer(counter, [], buffers[4], 'int32');
+  };
+  try {
+    fillStore(teacher, teacherInit.data, 'params');
+    fillStore(student, students.data.slice(0, size), 'params');
+    fill(teacher, teacherBuffers);
+    fill(student, studentBuffers);
+    const after: number[] = [];
+    steps.forEach((k, j) => {
+      const values = students.data.slice(j * size, (j + 1) * size);
+      let offset = 0;
+      for (const [key, shape] of EMA_PARAMS) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        student.params.get(key)!.assign(tf.tensor(Float32Array.from(values.slice(offset, offset + n)), shape));
+        offset += n;
+      }
+      const count = Number(check.takeAsInput(['student_num_batches_tracked', j], "the student's BN counter at each step (the harness's student advances it)"));
+      student.buffers.get(counter)!.assign(tf.scalar(count, 'int32'));
+      const a = emaDecay(k, recipe.emaDecay, recipe.emaWarmup);
+      if (a !== alpha) throw vectorError(v, 'params.alpha', `the recipe's EMA α at step ${k} is ${a}, the vector's ${alpha}`);
+      emaUpdateState(teacher, student, a);
+      after.push(...flatten(teacher.params, EMA_PARAMS));
+      const at = ['teacher_buffers_after_step', j];
+      check.tensor([...at, 'running_mean'], { shape: [2], data: teacher.buffers.get('bn.running_mean')!.dataSync() });
+      check.tensor([...at, 'running_var'], { shape: [2], data: teacher.buffers.get('bn.running_var')!.dataSync() });
+      check.exact([...at, 'num_batches_tracked'], teacher.buffers.get(counter)!.dataSync()[0]);
+    });
+    check.tensor(['teacher_after_step'], { shape: [steps.length, size], data: after });
+  } finally {
+    teacher.dispose();
+    student.dispose();
+  }
+};
