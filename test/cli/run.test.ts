@@ -88,3 +88,47 @@ test('methods, datasets list and doctor answer, in JSON too', () => {
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Examples:/);
 });
+
+test('bcp and cml on synthetic-2d: smoke run end to end through both stages; config and methods show the ACDC recipes', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sslb-cp2d-'));
+  const r = runCli(['run', '--method', 'bcp,cml', '--dataset', 'synthetic-2d', '--profile', 'smoke', '--backend', TEST_BACKEND, '--results-dir', dir, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const records = JSON.parse(r.stdout) as Array<Record<string, any>>;
+  assert.deepEqual(records.map((x) => x.method.id), ['bcp', 'cml']);
+  for (const rec of records) {
+    assert.equal(rec.cases.length, rec.dataset.test);
+    for (const k of ['dice', 'jaccard', 'hd95', 'asd']) assert.ok(Number.isFinite(rec.mean[k]), `${rec.method.id} ${k}`);
+    assert.deepEqual(Object.keys(rec.cases[0].classes), ['1', '2', '3']);
+    // ACDC test policy: argmax, no LCC, slice by slice; the paper's checkpoint is the best on val.
+    assert.deepEqual([rec.evaluation.decision, rec.evaluation.largestComponent, rec.evaluation.paperCheckpoint], ['argmax', false, 'best-on-val']);
+    assert.equal(rec.training.stages.length, 2);
+    assert.equal(rec.training.stages[0].selectedOn, 'val', 'the pre-training stage keeps its best model on val');
+    const log = readFileSync(path.join(dir, rec.training.log), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(log.length, 6, 'three updates per stage');
+    assert.ok(log.every((l) => Number.isFinite(l.loss) && l.lr === 0.01), 'finite losses, constant lr');
+    if (rec.method.id === 'bcp') {
+      assert.deepEqual(rec.config.network, 'unet2d');
+      assert.equal(rec.config.emaState, 'full-state');
+      assert.ok('mix_dice' in log[0] && 'unl_dice' in log[5] && 'l_ce' in log[5]);
+    } else {
+      assert.deepEqual(rec.config.network, 'cml-unet2d');
+      assert.ok('loss_sup_u' in log[5] && 'loss_dis_u' in log[5]);
+    }
+  }
+
+  const config = runCli(['config', '--method', 'bcp', '--dataset', 'ACDC', '--json']);
+  assert.equal(config.status, 0, config.stderr);
+  const bcpAcdc = JSON.parse(config.stdout);
+  assert.deepEqual([bcpAcdc.stages[0].iterations, bcpAcdc.stages[1].iterations, bcpAcdc.lrSchedule.kind, bcpAcdc.params.maskRatio], [10000, 30000, 'constant', 2 / 3]);
+  assert.match(bcpAcdc.sources.stages, /ACDC_BCP_train\.py/);
+  const cmlAcdc = JSON.parse(runCli(['config', '--method', 'cml', '--dataset', 'ACDC', '--json']).stdout);
+  assert.deepEqual(cmlAcdc.params, { maskRatio: 0.5, labeledWeight: 1, unlabeledWeight: 0.5, conflictWeight: 0.1 });
+  assert.match(cmlAcdc.sources.params.conflictWeight, /CML_ACDC_train\.py/);
+  const methods = JSON.parse(runCli(['methods', '--json']).stdout) as Array<Record<string, any>>;
+  for (const id of ['bcp', 'cml']) {
+    const m = methods.find((x) => x.id === id)!;
+    assert.deepEqual(m.datasets, ['LA', 'synthetic', 'ACDC', 'synthetic-2d']);
+    assert.equal(m.evaluationByDataset.ACDC.decision, 'argmax');
+    assert.equal(m.evaluationByDataset.LA.decision, 'foreground-threshold');
+  }
+});
