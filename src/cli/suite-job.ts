@@ -9,6 +9,7 @@ import { SslBenchError, UsageError } from '../errors.js';
 import { tableOptions } from '../results/render.js';
 import type { RunCliFlags } from './run.js';
 import type { CellWant, Suite } from '../results/suites.js';
+import type { Method } from '../methods/method.js';
 
 export type CellStatus = 'done' | 'pending' | 'skipped' | 'ran' | 'failed' | 'busy';
 
@@ -150,7 +151,8 @@ export async function planCells(suite: Suite, methods: string[], seeds: number[]
   const { VERSION } = await import('../version.js');
   const loaded = await loadRecords(resultsDir, { dataset: suite.dataset, protocol: suite.protocol });
   for (const n of loaded.notices) process.stderr.write(`ssl-bench: ${n}\n`);
-  const registry = METHODS as Record<string, { evaluation: { checkpoint: string } }>;
+  const { evaluationPolicy } = await import('../methods/method.js');
+  const registry = METHODS as Record<string, Method>;
   const cells: SuiteCell[] = [];
   for (const method of methods) {
     for (const seed of seeds) {
@@ -160,6 +162,7 @@ export async function planCells(suite: Suite, methods: string[], seeds: number[]
         continue;
       }
       let config: Record<string, unknown>;
+      let paperCheckpoint: string;
       try {
         const resolved = resolveConfig({ method, dataset: suite.dataset, protocol: suite.protocol, profile: suite.profile, seed });
         // The same override runCommand applies, so the fingerprint is the one its record will carry.
@@ -168,12 +171,14 @@ export async function planCells(suite: Suite, methods: string[], seeds: number[]
           for (const stage of (resolved as { stages?: Array<{ iterations: number }> }).stages ?? []) stage.iterations = flags.iterations;
         }
         config = resolved as unknown as Record<string, unknown>;
+        // The paper's checkpoint can depend on the dataset (BCP/CML: best on test for LA, on val for ACDC).
+        paperCheckpoint = evaluationPolicy(m, resolved).checkpoint;
       } catch (err) {
         if (!(err instanceof UsageError)) throw err;
         cells.push({ method, seed, status: 'skipped', detail: err.message });
         continue;
       }
-      const selectBestOn = selectBestOnFor(suite.evaluation.checkpoint, m.evaluation.checkpoint);
+      const selectBestOn = selectBestOnFor(suite.evaluation.checkpoint, paperCheckpoint);
       const cell: SuiteCell = { method, seed, status: 'pending', detail: '', fingerprint: configFingerprint(config), checkpoint: selectBestOn ? `best-on-${selectBestOn}` : 'last' };
       if (selectBestOn) cell.selectBestOn = selectBestOn;
       const found = findMatchingRecord(loaded.records, wantFor(suite, cell, flags, VERSION));
