@@ -28,8 +28,7 @@
  * running statistics included (recipe `emaState: full-state`; the trainer owns it). The consistency
  * weight the script computes (5·0.1·ramp) is only logged there and not computed here. Test: student,
  * argmax, no LCC, slice by slice; best val Dice (every 200 its) is the paper's checkpoint.
- * Deviation (the trainer's, shared with CML): the SGD momentum handed to self-training is the
- * pre-training stage's last one, while `load_net_opt` reloads the one saved with the best model.
+ * The SGD momentum handed to the next stage comes with the best weights (best.ckpt), as `load_net_opt` does.
  */
 import { tf, type Tensor } from '../nn/tf.js';
 import { acdcMixLoss, acdcPseudoLabels, crossEntropyMasked, diceLossPerSample, boxMask, lccPseudoLabels, mix, mixLoss, randomBoxCorner } from './copy-paste.js';

@@ -19,8 +19,7 @@
  * weight and differ only by their dropout masks — the network is `cml-unet2d` (src/nn/cml-unet2d.ts),
  * which reproduces that forward, not two independent subnets. Test: both views' logits averaged
  * (identical in eval mode), argmax, no LCC, slice by slice; best val Dice is the paper's checkpoint.
- * Deviation (the trainer's, on LA too): the SGD momentum handed to the training stage is the
- * pre-training stage's last one, while `load_net_opt` reloads the one saved with the best model.
+ * The SGD momentum handed to the next stage comes with the best weights (best.ckpt), as `load_net_opt` does.
  */
 import { tf, type Tensor } from '../nn/tf.js';
 import { boxMask, copyPastePseudoLabels, crossEntropyMasked, diceLossPerSample, featureConflict, mix, randomBoxCorner } from './copy-paste.js';

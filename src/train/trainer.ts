@@ -275,7 +275,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       restoreVariables(from, prevState, networkState());
       if (stage.init.copyToEma) updateTeachers(0);
       if (stage.init.keepOptimizer) {
-        const prevCkpt = await loadCheckpoint(fileFor(prev, CHECKPOINT_NAME));
+        // Momentum from the same checkpoint as the weights (best.ckpt carries it too).
+        const prevCkpt = prevState;
         for (const [role, opt] of Object.entries(optimisers)) {
           for (const [k, v] of nets[role].store.params) {
             const saved = prevCkpt.tensors.get(`${role}/${k}#momentum`);
@@ -344,7 +345,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         terms.selection_score = score;
         if (!best || score > best.score) {
           best = { iteration: done, score, file: bestFile };
-          await saveCheckpoint(bestFile, { iteration: done, fingerprint, score }, networkState());
+          // With the optimiser state, as the official load_net_opt hands the best model's momentum to the next stage.
+          await saveCheckpoint(bestFile, { iteration: done, fingerprint, score }, stateVariables(nets, optimisers));
         }
       }
       const line = JSON.stringify({ ...(single ? {} : { stage: stage.name }), iteration: done, lr, loss: lastLoss, ...terms });

@@ -64,3 +64,27 @@ test('a checkpoint of another configuration is refused, not silently resumed', a
     /belongs to a different configuration/,
   );
 });
+
+test('a stage picked on its best model hands that model\'s SGD momentum to the next stage, as load_net_opt does', async () => {
+  await tf.setBackend('cpu');
+  const { bcp } = await import('../../src/methods/bcp.js');
+  const { loadCheckpoint } = await import('../../src/train/checkpoint.js');
+  const entry = getDataset('synthetic-2d');
+  const split = resolveSplit(entry, '3+17');
+  const base = resolveConfig({ method: 'bcp', dataset: 'synthetic-2d', protocol: '3+17', profile: 'smoke', seed: 5 });
+  const stages = base.stages!.map((s, i) => (i === 0 ? { ...s, iterations: 3, selectEvery: 1, selectAfter: 0 } : { ...s, iterations: 1 }));
+  const config = { ...base, stages, checkpointEvery: 1 };
+  const runDir = mkdtempSync(path.join(os.tmpdir(), 'sslb-best-momentum-'));
+  let calls = 0;
+  // The first scored model is the best one, so best (update 1) and last (update 3) differ.
+  const r = await train({ method: bcp, config, split, source: new SyntheticSource(entry), runDir, fingerprint: 'best-momentum', selection: { score: async () => 10 - ++calls } });
+  Object.values(r.nets).forEach((n) => n.dispose());
+  const pre = stages[0].name;
+  const best = await loadCheckpoint(path.join(runDir, `${pre}.best.ckpt`));
+  const last = await loadCheckpoint(path.join(runDir, `${pre}.checkpoint.ckpt`));
+  assert.equal(best.meta.iteration, 1);
+  const momentum = [...best.tensors.keys()].filter((k) => k.endsWith('#momentum'));
+  assert.ok(momentum.length > 0, 'best.ckpt carries the optimiser state');
+  const differs = momentum.some((k) => best.tensors.get(k)!.data.some((x, i) => x !== last.tensors.get(k)!.data[i]));
+  assert.ok(differs, 'the best model\'s momentum is not the last one');
+});
