@@ -348,7 +348,7 @@ export const acMt: Method = {
     const studentU = samples(logits, L, U);
     const noisy = () => tf.add(unlabeled, clampedNoise(unlabeled.shape, std, clip, rng.int(2 ** 31)));
     const teacher = (x: Tensor) => nets.teacher.forward(x, { training: true, rng });
-    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup);
+    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup, config.consistencyEpoch);
     const terms: Record<string, tf.Scalar | number> = { loss_ce: sup.ce, loss_dice: sup.dice, consistency_weight: w };
     let consistency: tf.Scalar;
     switch (strategy) {

@@ -103,7 +103,7 @@ export const dtc: Method = {
     const labels = batch.labels.dataSync();
     const sdf = new Float32Array(L * voxels);
     for (let i = 0; i < L; i++) sdf.set(computeSdf(labels.subarray(i * voxels, (i + 1) * voxels), patchShape), i * voxels);
-    const weight = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup);
+    const weight = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup, config.consistencyEpoch);
     const t = dtcLoss(tanhOut, segLogit, batch.labels, tf.tensor(sdf, [L, ...patchShape]), L, Number(config.params.beta), Number(config.params.transformK), weight);
     return { loss: t.loss, terms: { loss_dice: t.lossDice, loss_sdf: t.lossSdf, loss_dtc: t.lossDtc, consistency_weight: weight } };
   },

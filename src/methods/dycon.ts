@@ -251,6 +251,8 @@ export interface DyconWeights extends FeclOptions {
   unlabeledWeight?: number;
   consistency?: number;
   consistencyRampup?: number;
+  /** Updates per step of the weight's staircase (iter_num // 150). */
+  consistencyEpoch?: number;
   betaMax?: number;
   betaMin?: number;
 }
@@ -268,13 +270,13 @@ export interface DyconStepTerms {
 
 /** The step total (L199-256): l_w·(CE + Dice-FG) + w(k)·MSE + u_w·(FeCL + UnCL). */
 export function dyconStepLoss(x: DyconStepInputs, weights: DyconWeights = {}): DyconStepTerms {
-  const { labeledWeight = 1, unlabeledWeight = 0.5, consistency = 0.1, consistencyRampup = 200, betaMax = 5, betaMin = 0.5 } = weights;
+  const { labeledWeight = 1, unlabeledWeight = 0.5, consistency = 0.1, consistencyRampup = 200, consistencyEpoch = 150, betaMax = 5, betaMin = 0.5 } = weights;
   const L = x.labeledCount;
   const B = x.studentLogits.shape[0];
   const U = B - L;
   const ce = crossEntropy(samples(x.studentLogits, 0, L), x.labels);
   const dice = tf.tidy(() => diceLossForeground(channel(tf.softmax(samples(x.studentLogits, 0, L)), 1), x.labels));
-  const w = consistencyWeight(x.iteration, consistency, consistencyRampup);
+  const w = consistencyWeight(x.iteration, consistency, consistencyRampup, consistencyEpoch);
   const mse = tf.tidy(() => doubleSoftmaxMse(tf.softmax(samples(x.studentLogits, L, U)), tf.softmax(samples(x.teacherLogits, L, U))));
   const beta = adaptiveBeta(x.epoch, x.totalEpochs, betaMax, betaMin);
   const uncl = unclLoss(x.studentLogits, x.teacherLogits, beta);
@@ -347,6 +349,7 @@ export const dycon: Method = {
         unlabeledWeight: num(config, 'unlabeledWeight', 0.5),
         consistency: config.consistencyWeight,
         consistencyRampup: config.consistencyRampup,
+        consistencyEpoch: config.consistencyEpoch,
         betaMax: num(config, 'betaMax', 5),
         betaMin: num(config, 'betaMin', 0.5),
         temperature: num(config, 'temperature', 0.6),

@@ -92,7 +92,7 @@ export const mcf: Method = {
   loss: ({ nets, batch, iteration, config, rng }) => {
     const v = nets.vnet.forward(batch.images, { training: true, rng }).logits;
     const r = nets.resvnet.forward(batch.images, { training: true, rng }).logits;
-    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup);
+    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup, config.consistencyEpoch);
     const t = mcfLosses(v, r, batch.labels, batch.labeledCount, w, Number(config.params.sharpenTemperature), Number(config.params.cdrWeight));
     return {
       loss: t.total,

@@ -36,7 +36,7 @@ export const mt: Method = {
     // SSL4MIS MT 2-D replaces the consistency by 0 while k < 1000 (L170-174); LA has no such rule.
     const start = Number(config.params.consistencyStart ?? 0);
     const consistency = iteration < start ? tf.scalar(0) : mtConsistency(samples(logits, L, U), teacher);
-    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup);
+    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup, config.consistencyEpoch);
     const loss = tf.add(sup.loss, tf.mul(consistency, w)) as tf.Scalar;
     return { loss, terms: { loss_ce: sup.ce, loss_dice: sup.dice, loss_consistency: consistency, consistency_weight: w } };
   },

@@ -71,7 +71,7 @@ export const uaMt: Method = {
     const { uncertainty } = mcUncertainty(mc);
     const threshold = uamtThreshold(iteration, config.iterations, Number(config.params.thresholdStart), Number(config.params.thresholdEnd));
     const con = uamtConsistency(samples(logits, L, U), teacher, uncertainty, threshold);
-    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup);
+    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup, config.consistencyEpoch);
     const loss = tf.add(sup.loss, tf.mul(con.value, w)) as tf.Scalar;
     return {
       loss,

@@ -60,7 +60,7 @@ export const upc: Method = {
     const { logits } = nets.student.forward(noisy, { training: true, rng });
     const teacher = nets.teacher.forward(batch.images, { training: true, rng }).logits;
     const sup = halfCeDice(samples(logits, 0, L), batch.labels);
-    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup);
+    const w = consistencyWeight(iteration, config.consistencyWeight, config.consistencyRampup, config.consistencyEpoch);
     let consistency: tf.Scalar;
     const terms: Record<string, tf.Scalar | number> = { loss_ce: sup.ce, loss_dice: sup.dice, consistency_weight: w };
     if (p.pseudoRect === true) {

@@ -46,6 +46,8 @@ export interface Recipe {
   /** Unsupervised weight w_max and its ramp length in 150-iteration steps (METHODS §1.5). */
   consistencyWeight: number;
   consistencyRampup: number;
+  /** Updates per step of that staircase: the scripts' `iter_num // 150`; profiles shrink it with the run. */
+  consistencyEpoch: number;
   /** Clip gradients to this global L2 norm before each update (0 = no clipping). */
   gradClipNorm: number;
   /** Skip (and log) an update whose loss is NaN/Inf instead of stopping the run. */
@@ -116,6 +118,7 @@ const LA_SUPERVISED: SourcedRecipe = {
   emaWarmup: { value: false, source: 'UAMT:code/train_LA.py (no teacher)' },
   consistencyWeight: { value: 0, source: 'UAMT:code/train_LA.py (no unlabeled loss)' },
   consistencyRampup: { value: 0, source: 'UAMT:code/train_LA.py (no unlabeled loss)' },
+  consistencyEpoch: { value: 150, source: 'UAMT:code/train_LA_meanteacher_certainty_unlabel.py (get_current_consistency_weight(iter_num // 150); METHODS §1.5)' },
   params: {},
 };
 
@@ -325,6 +328,7 @@ const LA_DYCON: SourcedRecipe = {
   emaWarmup: { value: true, source: `${DYCON_SCRIPT} update_ema_variables (alpha = min(1 - 1/(k+1), 0.99); METHODS.md L176-178)` },
   consistencyWeight: { value: 0.1, source: `${DYCON_SCRIPT} L25-96 (--consistency 0.1), L98-100, L210 (METHODS.md L937-939)` },
   consistencyRampup: { value: 200, source: `${DYCON_SCRIPT} L25-96 (--consistency_rampup 200.0), L98-100 (METHODS.md L938, §1.5 L172)` },
+  consistencyEpoch: { value: 150, source: `${DYCON_SCRIPT} L98-100, L210 (weight(iter_num // 150); METHODS §1.5)` },
   params: {
     teacherNoiseStd: { value: 0.1, source: `${DYCON_SCRIPT} L173-178 (clamp(randn*0.1, -0.2, 0.2) on all 8 samples; METHODS.md L903)` },
     teacherNoiseClip: { value: 0.2, source: `${DYCON_SCRIPT} L173-178 (METHODS.md L903)` },
@@ -502,7 +506,7 @@ function scaleStages(r: Recipe, iterations: number, selectEvery: number): StageR
 const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
   paper: () => ({}),
   cpu: (r) => {
-    // A few minutes per method on two cores: 200 updates of a 4-filter network. Ramps are stretched in
+    // A few minutes per method on two cores: 200 updates of a 4-filter network. Ramps are shrunk in
     // proportion so the unsupervised terms reach full weight at the same fraction of training as in the
     // paper, instead of never leaving e^-5.
     const iterations = Math.min(r.iterations, CPU_ITERATIONS);
@@ -516,7 +520,10 @@ const PROFILE_OVERRIDES: Record<Profile, (r: Recipe) => Partial<Recipe>> = {
       lrSchedule: r.lrSchedule.kind === 'step' || r.lrSchedule.kind === 'step-cumulative'
         ? { ...r.lrSchedule, step: Math.max(1, Math.round(r.lrSchedule.step * f)) }
         : r.lrSchedule.kind === 'poly' ? { ...r.lrSchedule, maxIterations: iterations } : r.lrSchedule,
-      consistencyRampup: r.consistencyRampup > 0 ? Math.max(1, Math.round(r.consistencyRampup * f)) : r.consistencyRampup,
+      // The ramp keeps its length in steps and each step shrinks with the run, so the weight follows the
+      // paper's curve at the same fraction of training (scaling the length instead left it at e^-5 for
+      // the first 150 updates, three quarters of a 200-update run, then jumped to full weight).
+      consistencyEpoch: Math.max(1, Math.round(r.consistencyEpoch * f)),
       checkpointEvery: 50,
       selectEvery: 50,
       selectAfter: 0,
