@@ -272,6 +272,7 @@ export async function registerWebgpuBackend(): Promise<void> {
           maxBufferSize: limits.maxBufferSize,
           maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
           maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+          maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
         },
       });
       device.onuncapturederror = (ev) => {
