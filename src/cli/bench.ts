@@ -109,7 +109,7 @@ export function register(program: Command): void {
       .option('--size <d,h,w>', 'patch size, multiples of 16', parseSize, [64, 64, 48])
       .option('--batch <n>', 'batch size', positive('--batch'), 4)
       .option('--filters <n>', 'V-Net base filters', positive('--filters'), 8)
-      .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto', 'auto')
+      .option('--backend <name>', 'tensorflow-gpu | webgpu | tensorflow | wasm | cpu | auto', 'auto')
       .option('--steps <n>', 'timed steps after one warm-up step', positive('--steps'), 3)
       .option('--json', 'print one JSON line')
       .addHelpText('after', `\nExample:\n  $ ssl-bench bench ${mode} --size 64,64,48 --batch 4 --filters 8 --json`)

@@ -102,8 +102,8 @@ export function registerFastKernels(backendName: string): FastKernelReport {
   const skipped: string[] = [];
   registerConv3dTransposeGradient();
   if (tf.getGradient(tf.Conv3DBackpropInputV2) != null) registered.push(`gradient:${tf.Conv3DBackpropInputV2}`);
-  // Not optional: without them the webgpu backend cannot run a V-Net (see webgpu-fixes.ts).
-  if (backendName === 'webgpu') registered.push(...registerWebgpuFixes());
+  // Not optional, and not fast kernels (so not listed): without them webgpu cannot run a V-Net (webgpu-fixes.ts).
+  if (backendName === 'webgpu') registerWebgpuFixes();
 
   const skipAll = (reason: string): FastKernelReport => {
     for (const k of ALL_KERNELS) skipped.push(`${k} (${reason})`);
