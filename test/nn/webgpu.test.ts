@@ -249,3 +249,18 @@ test('webgpu training keeps the tensor count flat across steps (every step dispo
   assert.deepEqual(bytes.slice(1), Array(4).fill(bytes[1]), `bytes after each step: ${bytes.join(', ')}`);
   Object.values(r.nets).forEach((n) => n.dispose());
 });
+
+test('a training step that cannot fit the webgpu adapter fails up front with a clear error (no adapter needed)', async () => {
+  const { assertTrainStepFits } = await import('../../src/nn/kernels/index.js');
+  // lavapipe binds at most 128 MiB per buffer; the paper size (112×112×80, batch 4, 16 filters) has 257 MB activations.
+  assert.throws(
+    () => assertTrainStepFits({ size: [112, 112, 80], batch: 4, filters: 16 }, 'webgpu', undefined, 128 * 2 ** 20),
+    (err: Error & { code?: string }) => err.code === 'SSLB_OUT_OF_MEMORY' && /maxStorageBufferBindingSize/.test(err.message) && /at most 2 at this patch/.test(err.message),
+  );
+  assert.throws(
+    () => assertTrainStepFits({ size: [112, 112, 80], batch: 4, filters: 16 }, 'webgpu', 2 * 2 ** 30, 4 * 2 ** 30),
+    (err: Error & { code?: string }) => err.code === 'SSLB_OUT_OF_MEMORY' && /GiB of GPU memory, more than the 2\.00 GiB available/.test(err.message),
+  );
+  const est = assertTrainStepFits({ size: [16, 16, 16], batch: 2, filters: 4 }, 'webgpu', 2 * 2 ** 30, 128 * 2 ** 20);
+  assert.ok(est.tensorBytes > 0 && est.tensorBytes < 2 * 2 ** 30);
+});
