@@ -67,7 +67,7 @@ async function vulkanDrivers(): Promise<string[]> {
 async function collectWebgpu(webgpuProbe: { ok: boolean; reason?: string }, tensorflowGpuOk: boolean): Promise<Pick<DoctorReport, 'webgpu' | 'gpuBackend'>> {
   const webgpu = await import('../nn/webgpu.js');
   const backend = await import('../nn/backend.js');
-  const probe = await webgpu.probeWebgpu();
+  const probe = await webgpu.probeWebgpuQuiet();
   const vulkanLoader = await findSharedLibrary(/libvulkan\.so\.1\b/);
   const drivers = await vulkanDrivers();
   const mesaVulkan = await dpkgVersion('mesa-vulkan-drivers');

@@ -99,7 +99,9 @@ async function tryWasm(): Promise<BackendProbe> {
  */
 async function tryWebgpu(allowSoftware: boolean): Promise<BackendProbe> {
   const webgpu = await import('./webgpu.js');
-  const probe = await webgpu.probeWebgpu();
+  // `auto` looks from a child process first, so that a machine with only a software adapter never loads Dawn
+  // (and its driver's warnings) into the run.
+  const probe = allowSoftware || (await webgpu.probeWebgpuQuiet()).adapters.some((a) => !a.software) ? await webgpu.probeWebgpu() : await webgpu.probeWebgpuQuiet();
   if (!probe.ok || !probe.chosen) return { name: 'webgpu', ok: false, reason: probe.reason ?? 'no WebGPU adapter' };
   const adapter = `${probe.chosen.vendor} ${probe.chosen.architecture}${probe.chosen.description ? ` (${probe.chosen.description})` : ''}`;
   if (probe.chosen.software && !allowSoftware) {

@@ -131,6 +131,72 @@ function infoOf(adapter: GpuAdapterLike): WebgpuAdapterInfo {
 }
 
 let probed: Promise<WebgpuProbe> | undefined;
+let quietProbe: WebgpuProbe | undefined;
+
+/** What the child process of probeWebgpuQuiet prints: the adapters' info and limits, or an error. */
+const CHILD_PROBE = `
+const out = { adapters: [] };
+try {
+  const { create } = await import(process.argv[1]);
+  const gpu = create([]);
+  for (const options of [{ powerPreference: 'high-performance' }, { powerPreference: 'low-power' }, { forceFallbackAdapter: true }]) {
+    const a = await gpu.requestAdapter(options).catch(() => null);
+    if (!a) continue;
+    const i = a.info ?? {};
+    out.adapters.push({ info: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isFallbackAdapter: i.isFallbackAdapter },
+      limits: { maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize, maxBufferSize: a.limits.maxBufferSize } });
+  }
+} catch (err) { out.error = String(err && err.message || err).split('\\n')[0]; }
+process.stdout.write(JSON.stringify(out));
+process.exit(0);
+`;
+
+/**
+ * Lists the adapters from a child process, without loading Dawn here: Dawn's drivers print warnings
+ * straight to the process's stderr (lavapipe: "maxDynamicUniformBuffersPerPipelineLayout artificially
+ * reduced..."), which \`auto\` must not do to every run of a machine that has only a software adapter. A
+ * crashing driver cannot take the harness down either. Never throws.
+ */
+export async function probeWebgpuQuiet(): Promise<WebgpuProbe> {
+  if (quietProbe) return quietProbe;
+  const { createRequire } = await import('node:module');
+  const { spawnSync } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  let entry: string;
+  try {
+    entry = createRequire(import.meta.url).resolve('webgpu');
+  } catch {
+    quietProbe = { ok: false, adapters: [], reason: 'the webgpu package (dawn.node) is not installed (it is an optional dependency: npm install)' };
+    return quietProbe;
+  }
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD_PROBE, pathToFileURL(entry).href], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  let parsed: { adapters: { info: GpuAdapterInfoLike; limits: Record<string, number> }[]; error?: string } | undefined;
+  try {
+    parsed = JSON.parse(r.stdout);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed) {
+    const last = (r.stderr ?? '').split('\n').filter((l) => l.trim() && !l.startsWith('Warning:')).slice(-1)[0];
+    quietProbe = { ok: false, adapters: [], reason: `probing Dawn failed (${r.error ? r.error.message : `exit ${r.status}${r.signal ? `, ${r.signal}` : ''}`}${last ? `: ${last}` : ''})` };
+    return quietProbe;
+  }
+  if (parsed.error) {
+    quietProbe = { ok: false, adapters: [], reason: `dawn.node failed to load: ${parsed.error}` };
+    return quietProbe;
+  }
+  const adapters: WebgpuAdapterInfo[] = [];
+  for (const a of parsed.adapters) {
+    const info = infoOf({ info: a.info, limits: a.limits, features: { has: () => false }, requestDevice: async () => Promise.reject(new Error('probe only')) });
+    if (!adapters.some((b) => b.description === info.description && b.device === info.device && b.vendor === info.vendor)) adapters.push(info);
+  }
+  if (!adapters.length) {
+    quietProbe = { ok: false, adapters, reason: 'Dawn found no WebGPU adapter (no Vulkan loader libvulkan.so.1, no Vulkan driver, or a driver too old for Dawn)' };
+    return quietProbe;
+  }
+  quietProbe = { ok: true, adapters, chosen: adapters.find((a) => !a.software) ?? adapters[0] };
+  return quietProbe;
+}
 
 /** Lists the adapters Dawn finds (once per process). Never throws. */
 export function probeWebgpu(): Promise<WebgpuProbe> {
