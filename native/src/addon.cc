@@ -2,6 +2,7 @@
 // synchronous (tfjs kernels are), takes Float32Array views (on the cpu backend's buffers or on the wasm
 // backend's heap) and validates sizes before touching memory.
 #include <node_api.h>
+#include <uv.h>
 
 #include <algorithm>
 #include <atomic>
@@ -451,6 +452,16 @@ napi_value Info(napi_env env, napi_callback_info) {
   });
 }
 
+// Runs one turn of Node's event loop from inside a synchronous call (deasync-style). The webgpu backend
+// uses it to wait for a GPU buffer mapping in `readSync`: Dawn completes mapAsync from a setImmediate
+// callback, which only the event loop runs. Timers and I/O callbacks that are due also run (microtasks
+// do not: the caller's callback scope is still open).
+napi_value PumpEventLoop(napi_env env, napi_callback_info) {
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) == napi_ok && loop != nullptr) uv_run(loop, UV_RUN_ONCE);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"conv3dForward", nullptr, Forward, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -464,6 +475,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"bnBackward", nullptr, BnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"releaseScratch", nullptr, ReleaseScratch, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pumpEventLoop", nullptr, PumpEventLoop, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

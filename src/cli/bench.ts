@@ -82,7 +82,8 @@ async function bench(mode: 'train-step' | 'infer', flags: BenchFlags): Promise<v
     batch: flags.batch,
     filters: flags.filters,
     backend: backend.name,
-    fastKernels: backend.fastKernels.length > 0,
+    // Replacement kernels only: `gradient:` and `reference:` entries are registered on every backend.
+    fastKernels: backend.fastKernels.some((k) => !k.includes(':')),
     ms_per_step: Math.round(ms * 10) / 10,
     forward_gflop: Math.round((forward / 1e9) * 1000) / 1000,
     gflops_per_s: Math.round((work / 1e9 / (ms / 1000)) * 100) / 100,
@@ -109,7 +110,7 @@ export function register(program: Command): void {
       .option('--size <d,h,w>', 'patch size, multiples of 16', parseSize, [64, 64, 48])
       .option('--batch <n>', 'batch size', positive('--batch'), 4)
       .option('--filters <n>', 'V-Net base filters', positive('--filters'), 8)
-      .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto', 'auto')
+      .option('--backend <name>', 'tensorflow-gpu | webgpu | tensorflow | wasm | cpu | auto', 'auto')
       .option('--steps <n>', 'timed steps after one warm-up step', positive('--steps'), 3)
       .option('--json', 'print one JSON line')
       .addHelpText('after', `\nExample:\n  $ ssl-bench bench ${mode} --size 64,64,48 --batch 4 --filters 8 --json`)

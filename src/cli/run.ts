@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('-p, --protocol <name>', 'labeled+unlabeled protocol, e.g. 16+64 or 20% (default: the dataset\'s)')
     .option('--profile <name>', 'paper | cpu | smoke (default: paper for real datasets, cpu for synthetic)')
     .option('--seed <n>', 'run seed', parseInteger('--seed'), 1337)
-    .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu | auto', 'auto')
+    .option('--backend <name>', 'tensorflow-gpu | webgpu | tensorflow | wasm | cpu | auto', 'auto')
     .option('--results-dir <dir>', 'where records and runs are written (env SSL_BENCH_RESULTS; default ./results)')
     .option('--data-dir <dir>', 'where datasets live (env SSL_BENCH_DATA)')
     .option('--iterations <n>', 'override the number of training updates', parseInteger('--iterations', 1))

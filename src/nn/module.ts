@@ -83,6 +83,16 @@ export function hasFastKernel(kernelName: string): boolean {
   return Boolean(config && (config.kernelFunc as unknown as Record<symbol, unknown>)[Symbol.for('ssl-bench.fast-kernel')]);
 }
 
+/**
+ * Whether 3-D convolutions with stride = kernel (and their transposes) may run as tfjs's direct conv3d /
+ * conv3dTranspose kernels: with the project's fast kernels, or on webgpu, whose stock kernels are correct
+ * (test/nn/webgpu.test.ts checks them against cpu) and which cannot run the matrix-multiply formulation's
+ * rank-8 transposes ("GPU for rank 8 is not yet supported").
+ */
+export function hasDirectConv(kernelName: string): boolean {
+  return hasFastKernel(kernelName) || tf.getBackend() === 'webgpu';
+}
+
 /** Conv3D with bias; weight [k, k, k, Cin, Cout]. PyTorch default init: U(±1/√fan_in), fan_in = Cin·k³. */
 export class Conv3d {
   readonly weight: Variable;
@@ -106,7 +116,7 @@ export class Conv3d {
 
   forward(x: Tensor): Tensor {
     return tf.tidy(() => {
-      const patchwise = this.kernel === this.stride && this.padding === 'valid' && !(this.kernel > 1 && hasFastKernel('Conv3DBackpropFilterV2'));
+      const patchwise = this.kernel === this.stride && this.padding === 'valid' && !(this.kernel > 1 && hasDirectConv('Conv3DBackpropFilterV2'));
       const y = patchwise ? this.patchwise(x) : tf.conv3d(x as tf.Tensor5D, this.weight as unknown as tf.Tensor5D, this.stride, this.padding);
       return this.bias ? tf.add(y, this.bias) : y;
     });
@@ -155,7 +165,7 @@ export class ConvTranspose3d {
     return tf.tidy(() => {
       const [n, d, h, w, cin] = x.shape;
       const k = this.kernel;
-      if (hasFastKernel('Conv3DBackpropInputV2')) {
+      if (hasDirectConv('Conv3DBackpropInputV2')) {
         const shape = [n, d * k, h * k, w * k, this.cout] as [number, number, number, number, number];
         return tf.add(tf.conv3dTranspose(x as tf.Tensor5D, this.weight as unknown as tf.Tensor5D, shape, k, 'valid'), this.bias);
       }

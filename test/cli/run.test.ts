@@ -132,3 +132,30 @@ test('bcp and cml on synthetic-2d: smoke run end to end through both stages; con
     assert.equal(m.evaluationByDataset.LA.decision, 'foreground-threshold');
   }
 });
+
+test('doctor lists webgpu second in the picking order, its adapters, and which GPU backend run would use and why', () => {
+  const doctor = runCli(['doctor', '--json']);
+  assert.equal(doctor.status, 0, doctor.stderr);
+  const report = JSON.parse(doctor.stdout);
+  assert.deepEqual(report.backends.map((b: { name: string }) => b.name), ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+  const webgpu = report.backends.find((b: { name: string }) => b.name === 'webgpu');
+  const adapters = report.webgpu.adapters as { software: boolean; vendor: string; architecture: string }[];
+  for (const a of adapters) assert.equal(typeof a.software, 'boolean');
+  if (adapters.length === 0) {
+    // No adapter: it says why and what is missing, and no GPU backend is used.
+    assert.equal(webgpu.ok, false);
+    assert.ok(report.webgpu.reason);
+    assert.equal(report.gpuBackend.name, report.backends[0].ok ? 'tensorflow-gpu' : null);
+  } else if (adapters.every((a) => a.software)) {
+    // Only a software adapter (lavapipe): never picked automatically.
+    assert.equal(webgpu.ok, false);
+    assert.match(webgpu.reason, /only a software adapter.*--backend webgpu/);
+    assert.notEqual(report.picked, 'webgpu');
+    assert.match(report.gpuBackend.why, /software adapter/);
+  } else {
+    assert.equal(report.gpuBackend.name === 'webgpu' || report.gpuBackend.name === 'tensorflow-gpu', true);
+  }
+  const text = runCli(['doctor']);
+  assert.match(text.stdout, /GPU \(webgpu backend/);
+  assert.match(text.stdout, /GPU backend `run` would use: /);
+});

@@ -16,6 +16,7 @@ import { registerConv3dTransposeGradient } from './gradients.js';
 import { loadNativeKernels, type NativeInfo, type NativeKernels } from './native.js';
 import { REDUCE_KERNELS, makeReduceKernel } from './reduce.js';
 import { makeReferenceBackpropFilterKernel, makeReferenceBackpropInputKernel } from './reference.js';
+import { registerWebgpuFixes } from './webgpu-fixes.js';
 
 export { batchNormTrain, type BatchNormTrainOptions, type BatchNormTrainResult } from './batchnorm.js';
 export {
@@ -101,6 +102,8 @@ export function registerFastKernels(backendName: string): FastKernelReport {
   const skipped: string[] = [];
   registerConv3dTransposeGradient();
   if (tf.getGradient(tf.Conv3DBackpropInputV2) != null) registered.push(`gradient:${tf.Conv3DBackpropInputV2}`);
+  // Not optional, and not fast kernels (so not listed): without them webgpu cannot run a V-Net (webgpu-fixes.ts).
+  if (backendName === 'webgpu') registerWebgpuFixes();
 
   const skipAll = (reason: string): FastKernelReport => {
     for (const k of ALL_KERNELS) skipped.push(`${k} (${reason})`);

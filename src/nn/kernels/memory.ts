@@ -14,6 +14,7 @@ import { freemem, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { SslBenchError } from '../../errors.js';
 import { BN_KERNEL } from './batchnorm.js';
+import { webgpuMaxBindingBytes, webgpuMemoryBytes } from '../webgpu.js';
 
 /** Largest WebAssembly heap of @tensorflow/tfjs-backend-wasm 4.22 (emscripten's 4 GiB minus one page). */
 export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30 - 65536;
@@ -115,11 +116,15 @@ export function estimateTrainStepMemory(cfg: TrainStepConfig): MemoryEstimate {
 const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
 /**
- * Throws SSLB_OUT_OF_MEMORY when the step cannot fit: on wasm when the tensors exceed the 4 GiB heap, on the
- * other backends when the whole estimate exceeds `availableBytes` (default: the machine's total memory).
- * Returns the estimate otherwise.
+ * Throws SSLB_OUT_OF_MEMORY when the step cannot fit: on wasm when the tensors exceed the 4 GiB heap; on
+ * webgpu when one activation exceeds the adapter's largest storage-buffer binding (a kernel cannot bind it
+ * at all), or the tensors exceed the GPU's memory where it is known (the RAM on a software adapter,
+ * SSL_BENCH_GPU_MEMORY_GIB on a GPU: WebGPU does not report it); on the other backends when the whole
+ * estimate exceeds `availableBytes` (default: the machine's total memory). Returns the estimate otherwise.
  */
-export function assertTrainStepFits(cfg: TrainStepConfig, backendName: string, availableBytes: number = totalmem()): MemoryEstimate {
+export function assertTrainStepFits(cfg: TrainStepConfig, backendName: string, availableBytes?: number, maxBindingBytes?: number): MemoryEstimate {
+  if (backendName === 'webgpu') return assertWebgpuStepFits(cfg, availableBytes ?? webgpuMemoryBytes(), maxBindingBytes ?? webgpuMaxBindingBytes());
+  availableBytes ??= totalmem();
   const batchNorm = cfg.batchNorm ?? (tf.getKernel(BN_KERNEL, backendName) ? 'fused' : 'ops');
   const est = estimateTrainStepMemory({ ...cfg, batchNorm });
   const what = `a training step of ${cfg.size.join('x')} x batch ${cfg.batch} x ${cfg.filters} filters (${batchNorm} batch norm)`;
@@ -135,6 +140,30 @@ export function assertTrainStepFits(cfg: TrainStepConfig, backendName: string, a
     throw new SslBenchError(
       'SSLB_OUT_OF_MEMORY',
       `${what} needs about ${gib(est.peakBytes)}, more than the ${gib(availableBytes)} available.${fused} Use a smaller batch or patch.`,
+    );
+  }
+  return est;
+}
+
+/** The webgpu side of assertTrainStepFits (batch norm is always tf ops there: no fused kernel). */
+function assertWebgpuStepFits(cfg: TrainStepConfig, availableBytes: number | undefined, maxBindingBytes: number | undefined): MemoryEstimate {
+  const est = estimateTrainStepMemory({ ...cfg, batchNorm: 'ops' });
+  const [d, h, w] = cfg.size;
+  const what = `a training step of ${cfg.size.join('x')} x batch ${cfg.batch} x ${cfg.filters} filters on webgpu`;
+  // The largest tensor: a full-resolution activation (or its gradient) with `filters` channels.
+  const largest = cfg.batch * d * h * w * Math.max(cfg.filters, cfg.classes ?? 2) * 4;
+  if (maxBindingBytes !== undefined && largest > maxBindingBytes) {
+    throw new SslBenchError(
+      'SSLB_OUT_OF_MEMORY',
+      `${what} has activations of ${gib(largest)}, more than the ${gib(maxBindingBytes)} one WebGPU kernel can bind on this adapter (maxStorageBufferBindingSize). ` +
+        `Use a smaller batch or patch (at most ${Math.floor(maxBindingBytes / (d * h * w * cfg.filters * 4))} at this patch), or another backend.`,
+    );
+  }
+  if (availableBytes !== undefined && est.tensorBytes > availableBytes) {
+    throw new SslBenchError(
+      'SSLB_OUT_OF_MEMORY',
+      `${what} needs about ${gib(est.tensorBytes)} of GPU memory, more than the ${gib(availableBytes)} available ` +
+        `(${process.env.SSL_BENCH_GPU_MEMORY_GIB ? 'SSL_BENCH_GPU_MEMORY_GIB' : 'software adapter: the machine\'s RAM'}). Use a smaller batch or patch.`,
     );
   }
   return est;

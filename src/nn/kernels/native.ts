@@ -36,6 +36,8 @@ export interface NativeKernels {
   /** Frees the cached scratch memory (it is reallocated on the next call). */
   releaseScratch(): void;
   info(): NativeInfo;
+  /** Runs one turn of Node's event loop (uv_run ONCE) from a synchronous call: the webgpu backend's readSync. */
+  pumpEventLoop?(): void;
 }
 
 export const ADDON_FILE = join('native', 'build', 'ssl_bench_native.node');
