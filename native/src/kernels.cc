@@ -43,6 +43,13 @@ typedef float v8 __attribute__((vector_size(32), aligned(4)));
 
 inline v8 load8(const float* p) { return *reinterpret_cast<const v8*>(p); }
 inline void store8(float* p, v8 v) { *reinterpret_cast<v8*>(p) = v; }
+typedef float v4 __attribute__((vector_size(16), aligned(4)));
+typedef double v4d __attribute__((vector_size(32), aligned(8)));
+inline v4 load4(const float* p) { return *reinterpret_cast<const v4*>(p); }
+inline v4d widen(v4 v) { return __builtin_convertvector(v, v4d); }
+inline v4d lo4(v8 v) { return widen(__builtin_shufflevector(v, v, 0, 1, 2, 3)); }
+inline v4d hi4(v8 v) { return widen(__builtin_shufflevector(v, v, 4, 5, 6, 7)); }
+inline void add4d(double* p, v4d v) { *reinterpret_cast<v4d*>(p) += v; }
 
 constexpr int kMaxMr = 12;
 // Reduction length handled per microkernel call before the tile goes back to memory; keeps one filter
@@ -561,27 +568,22 @@ void bn_forward(const float* x, int64_t rows, int c, const float* bias, const fl
                 bool relu, float* y, float* meanOut, float* varOut) {
   const int threads = kSlabs;
   std::vector<double> partial(static_cast<size_t>(threads) * 2 * c, 0.0);
-  // float32 lanes over at most ~256 rows, float64 beyond: BN statistics sum millions of voxels.
+  // float64 accumulators for every value, shifted by the first row. Float32 lanes over 2048/c rows made the
+  // variance (and through it y and the gradients) 10-250x less accurate than the stock cpu backend's
+  // (test/nn/kernels/batchnorm-precision.test.ts); the shift keeps the one-pass variance from cancelling
+  // when |mean| >> std.
+  const float* shift0 = x;
   const int64_t chunk = std::max<int64_t>(1, 2048 / c);
   parallel_slabs(ceil_div(rows, chunk), [&](int64_t b, int64_t e, int tid) {
-    double* s = partial.data() + static_cast<size_t>(tid) * 2 * c;
-    double* q = s + c;
-    std::vector<float> ls(c), lq(c);
-    for (int64_t u = b; u < e; ++u) {
-      // float lanes per chunk (16K values), float64 across chunks
-      std::fill(ls.begin(), ls.end(), 0.0f);
-      std::fill(lq.begin(), lq.end(), 0.0f);
-      const int64_t r1 = std::min(rows, (u + 1) * chunk);
-      for (int64_t r = u * chunk; r < r1; ++r) {
-        const float* row = x + r * c;
-        for (int j = 0; j < c; ++j) {
-          ls[j] += row[j];
-          lq[j] += row[j] * row[j];
-        }
-      }
+    double* __restrict s = partial.data() + static_cast<size_t>(tid) * 2 * c;
+    double* __restrict q = s + c;
+    const int64_t r1 = std::min(rows, e * chunk);
+    for (int64_t r = b * chunk; r < r1; ++r) {
+      const float* row = x + r * c;
       for (int j = 0; j < c; ++j) {
-        s[j] += ls[j];
-        q[j] += lq[j];
+        const double d = static_cast<double>(row[j]) - shift0[j];
+        s[j] += d;
+        q[j] += d * d;
       }
     }
   });
@@ -592,8 +594,9 @@ void bn_forward(const float* x, int64_t rows, int c, const float* bias, const fl
       sum += partial[static_cast<size_t>(t) * 2 * c + j];
       sq += partial[static_cast<size_t>(t) * 2 * c + c + j];
     }
-    const double mean = sum / rows;
-    const double var = std::max(0.0, sq / rows - mean * mean);
+    const double dmean = sum / rows;
+    const double mean = shift0[j] + dmean;
+    const double var = std::max(0.0, sq / rows - dmean * dmean);
     const double invstd = 1.0 / std::sqrt(var + eps);
     scale[j] = static_cast<float>(invstd * gamma[j]);
     shift[j] = static_cast<float>(beta[j] - mean * invstd * gamma[j]);
@@ -633,62 +636,66 @@ void bn_backward(const float* dy, const float* x, int64_t rows, int c, const flo
   }
   std::vector<double> partial(static_cast<size_t>(threads) * 2 * c, 0.0);
   const int64_t chunk = std::max<int64_t>(1, 2048 / c);
+  // sum(g) and sum(g * (x - mean)) in float64 per value. The dy reaching a batch norm is often the dx of
+  // another one through a conv, nearly zero-mean per channel, so these sums cancel: float32 lanes over
+  // 2048/c rows gave dbeta ~40x the stock cpu backend's error (test/nn/kernels/batchnorm-precision.test.ts).
   parallel_slabs(ceil_div(rows, chunk), [&, c, relu](int64_t b, int64_t e, int tid) {
-    double* sg = partial.data() + static_cast<size_t>(tid) * 2 * c;
-    double* sgx = sg + c;
-    std::vector<float> acc(2 * static_cast<size_t>(c));
-    float* __restrict lg = acc.data();
-    float* __restrict lgx = lg + c;
+    double* __restrict sg = partial.data() + static_cast<size_t>(tid) * 2 * c;
+    double* __restrict sgx = sg + c;
     const float* __restrict sc = scale.data();
     const float* __restrict sh = shift.data();
     const float* __restrict mu = mean.data();
-    const float* __restrict is = invstd.data();
-    for (int64_t u = b; u < e; ++u) {
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      const int64_t r1 = std::min(rows, (u + 1) * chunk);
-      for (int64_t r = u * chunk; r < r1; ++r) {
-        const float* __restrict xr = x + r * c;
-        const float* __restrict gr = dy + r * c;
-        int j = 0;
-        // Explicit 8-wide vectors with a select for the ReLU mask: with c = 8 the auto-vectoriser falls back
-        // to a scalar loop whose data-dependent branch mispredicts on every other voxel.
-        for (; j + 8 <= c; j += 8) {
-          const v8 xv = load8(xr + j), gv = load8(gr + j);
-          const v8 g = relu ? (xv * load8(sc + j) + load8(sh + j) <= 0.0f ? v8{} : gv) : gv;
-          store8(lg + j, load8(lg + j) + g);
-          store8(lgx + j, load8(lgx + j) + g * ((xv - load8(mu + j)) * load8(is + j)));
-        }
-        for (; j < c; ++j) {
-          const float gv = gr[j], xv = xr[j];
-          const float g = relu && xv * sc[j] + sh[j] <= 0.0f ? 0.0f : gv;
-          lg[j] += g;
-          lgx[j] += g * ((xv - mu[j]) * is[j]);
-        }
+    const int64_t r1 = std::min(rows, e * chunk);
+    for (int64_t r = b * chunk; r < r1; ++r) {
+      const float* __restrict xr = x + r * c;
+      const float* __restrict gr = dy + r * c;
+      int j = 0;
+      // Explicit 8-wide vectors with a select for the ReLU mask: with c = 8 the auto-vectoriser falls back
+      // to a scalar loop whose data-dependent branch mispredicts on every other voxel.
+      for (; j + 8 <= c; j += 8) {
+        const v8 xv = load8(xr + j), gv = load8(gr + j);
+        const v8 g = relu ? (xv * load8(sc + j) + load8(sh + j) <= 0.0f ? v8{} : gv) : gv;
+        const v8 xc = xv - load8(mu + j);
+        add4d(sg + j, lo4(g));
+        add4d(sg + j + 4, hi4(g));
+        add4d(sgx + j, lo4(g) * lo4(xc));
+        add4d(sgx + j + 4, hi4(g) * hi4(xc));
       }
-      for (int j = 0; j < c; ++j) {
-        sg[j] += lg[j];
-        sgx[j] += lgx[j];
+      for (; j + 4 <= c; j += 4) {
+        const v4 xv = load4(xr + j), gv = load4(gr + j);
+        const v4 g = relu ? (xv * load4(sc + j) + load4(sh + j) <= 0.0f ? v4{} : gv) : gv;
+        add4d(sg + j, widen(g));
+        add4d(sgx + j, widen(g) * widen(xv - load4(mu + j)));
+      }
+      for (; j < c; ++j) {
+        const float gv = gr[j], xv = xr[j];
+        const float g = relu && xv * sc[j] + sh[j] <= 0.0f ? 0.0f : gv;
+        sg[j] += g;
+        sgx[j] += static_cast<double>(g) * (xv - mu[j]);
       }
     }
   });
   std::vector<float> k0(c), k1(c), k2(c);
   for (int j = 0; j < c; ++j) {
-    double a = 0, bsum = 0;
+    double a = 0, gx = 0;
     for (int t = 0; t < threads; ++t) {
       a += partial[static_cast<size_t>(t) * 2 * c + j];
-      bsum += partial[static_cast<size_t>(t) * 2 * c + c + j];
+      gx += partial[static_cast<size_t>(t) * 2 * c + c + j];
     }
+    const double bsum = gx * invstd[j];  // sum(g * xhat)
     dbeta[j] = static_cast<float>(a);
     dgamma[j] = static_cast<float>(bsum);
-    // dx = gamma*invstd * (g - sum(g)/M - xhat * sum(g*xhat)/M), with xhat = (x - mean) * invstd
+    // dx = gamma*invstd * (g - sum(g)/M - xhat * sum(g*xhat)/M), with xhat = (x - mean) * invstd; x - mean
+    // is formed per value (not x * k2 + a folded constant, which cancels when |mean| >> std).
     const double gi = static_cast<double>(gamma[j]) * invstd[j];
     k0[j] = static_cast<float>(gi);
-    k1[j] = static_cast<float>(-gi * a / rows + gi * bsum / rows * mean[j] * invstd[j]);
+    k1[j] = static_cast<float>(-gi * a / rows);
     k2[j] = static_cast<float>(-gi * bsum / rows * invstd[j]);
   }
   parallel_for(ceil_div(rows, chunk), [&, c, relu](int64_t b, int64_t e, int) {
     const float* __restrict sc = scale.data();
     const float* __restrict sh = shift.data();
+    const float* __restrict mu = mean.data();
     const float* __restrict a0 = k0.data();
     const float* __restrict a1 = k1.data();
     const float* __restrict a2 = k2.data();
@@ -701,12 +708,12 @@ void bn_backward(const float* dy, const float* x, int64_t rows, int c, const flo
       for (; j + 8 <= c; j += 8) {
         const v8 xv = load8(xr + j), gv = load8(gr + j);
         const v8 g = relu ? (xv * load8(sc + j) + load8(sh + j) <= 0.0f ? v8{} : gv) : gv;
-        store8(out + j, g * load8(a0 + j) + load8(a1 + j) + xv * load8(a2 + j));
+        store8(out + j, g * load8(a0 + j) + load8(a1 + j) + (xv - load8(mu + j)) * load8(a2 + j));
       }
       for (; j < c; ++j) {
         const float gv = gr[j], xv = xr[j];
         const float g = relu && xv * sc[j] + sh[j] <= 0.0f ? 0.0f : gv;
-        out[j] = g * a0[j] + a1[j] + xv * a2[j];
+        out[j] = g * a0[j] + a1[j] + (xv - mu[j]) * a2[j];
       }
     }
   });
