@@ -107,16 +107,20 @@ export const bcp: Method = {
   evaluationFor: (config) => (config.patch.length === 2 ? ACDC_EVALUATION : LA_EVALUATION),
 };
 
-function laLoss(ctx: StepContext): StepLoss {
-  const { nets, batch, config, rng, stage } = ctx;
+/** The step's box mask (one draw) and the two labeled halves, images and labels, that BCP mixes. */
+function labeledPairs(ctx: StepContext) {
+  const { batch, config, rng } = ctx;
   const { h, hu, L } = pairs(ctx);
   const patch = batch.images.shape.slice(1, -1);
   const ratio = Number(config.params.maskRatio);
   const mask = tf.tensor(boxMask(patch, ratio, randomBoxCorner(patch, ratio, rng)), patch);
-  const la = samples(batch.images, 0, h);
-  const lb = samples(batch.images, h, h);
-  const ya = samples(batch.labels, 0, h);
-  const yb = samples(batch.labels, h, h);
+  const half = (t: Tensor, start: number) => samples(t, start, h);
+  return { h, hu, L, mask, la: half(batch.images, 0), lb: half(batch.images, h), ya: half(batch.labels, 0), yb: half(batch.labels, h) };
+}
+
+function laLoss(ctx: StepContext): StepLoss {
+  const { nets, batch, config, rng, stage } = ctx;
+  const { h, hu, L, mask, la, lb, ya, yb } = labeledPairs(ctx);
   if (stage === 'pretrain') {
     const x = mix(la, lb, mask);
     const y = tf.cast(mix(tf.cast(ya, 'float32'), tf.cast(yb, 'float32'), mask), 'int32');
@@ -139,14 +143,7 @@ function laLoss(ctx: StepContext): StepLoss {
 /** One BCP step of ACDC_BCP_train.py (pre_train L237-261 / self_train L354-388) on 2-D slices. */
 function acdcLoss(ctx: StepContext): StepLoss {
   const { nets, batch, config, rng, stage } = ctx;
-  const { h, hu, L } = pairs(ctx);
-  const patch = batch.images.shape.slice(1, -1);
-  const ratio = Number(config.params.maskRatio);
-  const mask = tf.tensor(boxMask(patch, ratio, randomBoxCorner(patch, ratio, rng)), patch);
-  const la = samples(batch.images, 0, h);
-  const lb = samples(batch.images, h, h);
-  const ya = samples(batch.labels, 0, h);
-  const yb = samples(batch.labels, h, h);
+  const { h, hu, L, mask, la, lb, ya, yb } = labeledPairs(ctx);
   if (stage === 'pretrain') {
     const { logits } = nets.student.forward(mix(la, lb, mask), { training: true, rng });
     const t = bcpAcdcPretrainLoss(logits, ya, yb, mask);
