@@ -18,7 +18,7 @@ if (!dir) {
 const { selectBackend } = await load('nn/backend.js');
 const { getMethod } = await load('methods/index.js');
 const { evaluationPolicy } = await load('methods/method.js');
-const { buildNetworks } = await load('train/trainer.js');
+const { buildNetworks, stateVariables } = await load('train/trainer.js');
 const { loadCheckpoint, restoreVariables } = await load('train/checkpoint.js');
 const { predictVolume } = await load('infer/predict.js');
 const { binaryMetrics } = await load('metrics/index.js');
@@ -43,12 +43,7 @@ for (const f of files.sort()) {
   const source = new SyntheticSource(entry);
   const { nets } = buildNetworks(method, config);
   const ckpt = await loadCheckpoint(ckptFile);
-  const vars = new Map();
-  for (const [role, net] of Object.entries(nets)) {
-    for (const [k, v] of net.store.params) vars.set(`${role}/${k}`, v);
-    for (const [k, v] of net.store.buffers) vars.set(`${role}/${k}`, v);
-  }
-  restoreVariables(ckptFile, ckpt, vars);
+  restoreVariables(ckptFile, ckpt, stateVariables(nets, {}));
   const policy = evaluationPolicy(method, config);
   const evaluated = policy.networks.map((r) => nets[r]);
   const dice = { withLcc: [], withoutLcc: [] };

@@ -31,7 +31,7 @@
  * The SGD momentum handed to the next stage comes with the best weights (best.ckpt), as `load_net_opt` does.
  */
 import { tf, type Tensor } from '../nn/tf.js';
-import { acdcMixLoss, acdcPseudoLabels, crossEntropyMasked, diceLossPerSample, boxMask, lccPseudoLabels, mix, mixLoss, randomBoxCorner } from './copy-paste.js';
+import { acdcMixLoss, copyPastePseudoLabels, crossEntropyMasked, diceLossPerSample, boxMask, mix, mixLoss, randomBoxCorner } from './copy-paste.js';
 import { samples } from './losses.js';
 import type { EvaluationPolicy, Method, StepContext, StepLoss } from './method.js';
 
@@ -118,6 +118,16 @@ function labeledPairs(ctx: StepContext) {
   return { h, hu, L, mask, la: half(batch.images, 0), lb: half(batch.images, h), ya: half(batch.labels, 0), yb: half(batch.labels, h) };
 }
 
+/** The two unlabeled halves and the teacher's pseudo-labels of each (3-D: LCC; 2-D: per-slice, per-class LCC). */
+function unlabeledPairs(ctx: StepContext, L: number, hu: number) {
+  const { nets, batch, rng } = ctx;
+  if (hu < 1 || batch.unlabeledCount !== 2 * hu) throw new Error(`BCP self-training needs an even unlabeled batch, got ${batch.unlabeledCount}`);
+  const ua = samples(batch.images, L, hu);
+  const ub = samples(batch.images, L + hu, hu);
+  const teacher = (x: Tensor) => copyPastePseudoLabels(nets.teacher.forward(x, { training: true, rng }).logits);
+  return { ua, ub, plabA: teacher(ua), plabB: teacher(ub) };
+}
+
 function laLoss(ctx: StepContext): StepLoss {
   const { nets, batch, config, rng, stage } = ctx;
   const { h, hu, L, mask, la, lb, ya, yb } = labeledPairs(ctx);
@@ -129,11 +139,7 @@ function laLoss(ctx: StepContext): StepLoss {
     const terms: StepLoss['terms'] = { loss_ce: t.ce, loss_dice: t.dice };
     return { loss: t.loss, terms };
   }
-  if (hu < 1 || batch.unlabeledCount !== 2 * hu) throw new Error(`BCP self-training needs an even unlabeled batch, got ${batch.unlabeledCount}`);
-  const ua = samples(batch.images, L, hu);
-  const ub = samples(batch.images, L + hu, hu);
-  const plabA = lccPseudoLabels(nets.teacher.forward(ua, { training: true, rng }).logits);
-  const plabB = lccPseudoLabels(nets.teacher.forward(ub, { training: true, rng }).logits);
+  const { ua, ub, plabA, plabB } = unlabeledPairs(ctx, L, hu);
   const outIn = nets.student.forward(mix(la, ua, mask), { training: true, rng }).logits;
   const outOut = nets.student.forward(mix(ub, lb, mask), { training: true, rng }).logits;
   const t = bcpSelfTrainLoss(outIn, outOut, ya, yb, plabA, plabB, mask, Number(config.params.uWeight));
@@ -149,11 +155,7 @@ function acdcLoss(ctx: StepContext): StepLoss {
     const t = bcpAcdcPretrainLoss(logits, ya, yb, mask);
     return { loss: t.loss, terms: { mix_dice: t.dice, mix_ce: t.ce } };
   }
-  if (hu < 1 || batch.unlabeledCount !== 2 * hu) throw new Error(`BCP self-training needs an even unlabeled batch, got ${batch.unlabeledCount}`);
-  const ua = samples(batch.images, L, hu);
-  const ub = samples(batch.images, L + hu, hu);
-  const plabA = acdcPseudoLabels(nets.teacher.forward(ua, { training: true, rng }).logits);
-  const plabB = acdcPseudoLabels(nets.teacher.forward(ub, { training: true, rng }).logits);
+  const { ua, ub, plabA, plabB } = unlabeledPairs(ctx, L, hu);
   const outUnl = nets.student.forward(mix(ua, la, mask), { training: true, rng }).logits;
   const outL = nets.student.forward(mix(lb, ub, mask), { training: true, rng }).logits;
   const t = bcpAcdcSelfTrainLoss(outUnl, outL, ya, yb, plabA, plabB, mask, Number(config.params.uWeight));

@@ -101,7 +101,8 @@ async function tryWebgpu(allowSoftware: boolean): Promise<BackendProbe> {
   const webgpu = await import('./webgpu.js');
   // `auto` looks from a child process first, so that a machine with only a software adapter never loads Dawn
   // (and its driver's warnings) into the run.
-  const probe = allowSoftware || (await webgpu.probeWebgpuQuiet()).adapters.some((a) => !a.software) ? await webgpu.probeWebgpu() : await webgpu.probeWebgpuQuiet();
+  const quiet = allowSoftware ? undefined : await webgpu.probeWebgpuQuiet();
+  const probe = !quiet || quiet.adapters.some((a) => !a.software) ? await webgpu.probeWebgpu() : quiet;
   if (!probe.ok || !probe.chosen) return { name: 'webgpu', ok: false, reason: probe.reason ?? 'no WebGPU adapter' };
   const adapter = `${probe.chosen.vendor} ${probe.chosen.architecture}${probe.chosen.description ? ` (${probe.chosen.description})` : ''}`;
   if (probe.chosen.software && !allowSoftware) {

@@ -85,8 +85,8 @@ export const CHECKPOINT_NAME = 'checkpoint.ckpt';
 export const BEST_NAME = 'best.ckpt';
 export const LOG_NAME = 'train.jsonl';
 
-/** Every variable of every network plus optimiser state, under stable names. */
-function stateVariables(nets: Record<string, Network>, optimisers: Record<string, Sgd>): Map<string, Variable> {
+/** Every variable of every network plus optimiser state, under the checkpoints' names. */
+export function stateVariables(nets: Record<string, Network>, optimisers: Record<string, Sgd>): Map<string, Variable> {
   const all = new Map<string, Variable>();
   for (const [role, net] of Object.entries(nets)) {
     for (const [k, v] of net.store.params) all.set(`${role}/${k}`, v);
@@ -276,10 +276,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (stage.init.copyToEma) updateTeachers(0);
       if (stage.init.keepOptimizer) {
         // Momentum from the same checkpoint as the weights (best.ckpt carries it too).
-        const prevCkpt = prevState;
         for (const [role, opt] of Object.entries(optimisers)) {
           for (const [k, v] of nets[role].store.params) {
-            const saved = prevCkpt.tensors.get(`${role}/${k}#momentum`);
+            const saved = prevState.tensors.get(`${role}/${k}#momentum`);
             if (!saved) continue;
             const existing = opt.velocity.get(k);
             if (existing) tf.tidy(() => existing.assign(tf.tensor(saved.data, saved.shape)));

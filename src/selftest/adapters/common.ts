@@ -318,6 +318,16 @@ const EMA_BUFFERS: ReadonlyArray<[string, number[]]> = [
   ['bn.num_batches_tracked', [1]],
 ];
 
+/** Overwrites the student's parameters with one step's flat values (the vectors give the student per step). */
+function assignStudentParams(student: ParameterStore, flat: ArrayLike<number>): void {
+  let offset = 0;
+  for (const [key, shape] of EMA_PARAMS) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    student.params.get(key)!.assign(tf.tensor(Float32Array.from(Array.prototype.slice.call(flat, offset, offset + n) as number[]), shape));
+    offset += n;
+  }
+}
+
 function fillStore(store: ParameterStore, flat: ArrayLike<number>, from: 'params' | 'buffers'): void {
   let offset = 0;
   for (const [key, shape] of from === 'params' ? EMA_PARAMS : EMA_BUFFERS) {
@@ -361,13 +371,7 @@ function emaAdapter(method: string, withAlphaEff = true): Adapter {
       const alphas: number[] = [];
       const after: number[] = [];
       steps.forEach((k, j) => {
-        const values = students.data.slice(j * size, (j + 1) * size);
-        let offset = 0;
-        for (const [key, shape] of EMA_PARAMS) {
-          const n = shape.reduce((a, b) => a * b, 1);
-          student.params.get(key)!.assign(tf.tensor(Float32Array.from(values.slice(offset, offset + n)), shape));
-          offset += n;
-        }
+        assignStudentParams(student, students.data.slice(j * size, (j + 1) * size));
         const a = emaDecay(k, alpha, emaWarmup);
         alphas.push(a);
         emaUpdate(teacher.params, student.params, a);
@@ -424,13 +428,7 @@ export const emaStateDictBcpAcdcAdapter: Adapter = (v: VectorInput, check: Check
     fill(student, studentBuffers);
     const after: number[] = [];
     steps.forEach((k, j) => {
-      const values = students.data.slice(j * size, (j + 1) * size);
-      let offset = 0;
-      for (const [key, shape] of EMA_PARAMS) {
-        const n = shape.reduce((a, b) => a * b, 1);
-        student.params.get(key)!.assign(tf.tensor(Float32Array.from(values.slice(offset, offset + n)), shape));
-        offset += n;
-      }
+      assignStudentParams(student, students.data.slice(j * size, (j + 1) * size));
       const count = Number(check.takeAsInput(['student_num_batches_tracked', j], "the student's BN counter at each step (the harness's student advances it)"));
       student.buffers.get(counter)!.assign(tf.scalar(count, 'int32'));
       const a = emaDecay(k, recipe.emaDecay, recipe.emaWarmup);
